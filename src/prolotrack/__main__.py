@@ -1,0 +1,3 @@
+from prolotrack.cli import main
+
+main()

@@ -1,0 +1,134 @@
+"""Patients, their screening facts and their conditions."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import models
+from django.db.models.functions import Lower
+
+from prolotrack.accounts.models import Clinic, User
+from prolotrack.core.catalog import Side
+
+
+class Sex(models.TextChoices):
+    FEMALE = "female", "Female"
+    MALE = "male", "Male"
+    OTHER = "other", "Other"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class Allergy(models.TextChoices):
+    """Allergies that change what may be injected (DOMAIN 2.2 and 2.3)."""
+
+    CORN = "corn", "Corn (dextrose is usually corn-derived)"
+    LOCAL_ANAESTHETIC = "local_anaesthetic", "Local anaesthetic (lidocaine)"
+
+
+class PatientQuerySet(models.QuerySet["Patient"]):
+    def for_clinic(self, clinic: Clinic) -> PatientQuerySet:
+        return self.filter(clinic=clinic)
+
+    def search(self, text: str) -> PatientQuerySet:
+        """Patients whose name or chart number contains every word of ``text``."""
+        qs = self
+        for word in text.split()[:5]:
+            qs = qs.filter(
+                models.Q(family_name__icontains=word)
+                | models.Q(given_name__icontains=word)
+                | models.Q(chart_number__icontains=word)
+            )
+        return qs
+
+
+class Patient(models.Model):
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="patients")
+    chart_number = models.CharField(max_length=32, help_text="The clinic's own patient number.")
+    given_name = models.CharField(max_length=100)
+    family_name = models.CharField(max_length=100)
+    birth_date = models.DateField()
+    sex = models.CharField(max_length=16, choices=Sex.choices, default=Sex.UNKNOWN)
+    weight_kg = models.DecimalField(
+        max_digits=5,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        help_text="Needed for the lidocaine dose limit (mg per kg).",
+    )
+    diabetes = models.BooleanField(default=False)
+    anticoagulant = models.BooleanField(
+        default=False, help_text="Warfarin, heparins, DOACs, clopidogrel and similar."
+    )
+    bleeding_disorder = models.BooleanField(default=False)
+    pregnant = models.BooleanField(default=False)
+    allergies = models.JSONField(default=list, blank=True)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=32, blank=True)
+    user = models.OneToOneField(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="patient_record",
+        help_text="The patient's own sign-in, for the diary.",
+    )
+    # Optimistic locking: every change bumps it; a save with a stale version is refused.
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PatientQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["family_name", "given_name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["clinic", "chart_number"], name="patient_chart_number_unique"
+            ),
+            models.CheckConstraint(
+                name="patient_weight_range",
+                condition=models.Q(weight_kg__isnull=True)
+                | models.Q(weight_kg__gte=1, weight_kg__lte=400),
+            ),
+            models.CheckConstraint(
+                name="patient_sex_valid", condition=models.Q(sex__in=Sex.values)
+            ),
+        ]
+        indexes = [
+            # The patient list: a clinic's patients in name order, searched by name.
+            models.Index(Lower("family_name"), "clinic", name="patient_clinic_name_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.family_name}, {self.given_name}"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.given_name} {self.family_name}"
+
+    def age_on(self, day: dt.date) -> int:
+        years = day.year - self.birth_date.year
+        if (day.month, day.day) < (self.birth_date.month, self.birth_date.day):
+            years -= 1
+        return years
+
+
+class Condition(models.Model):
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="conditions")
+    code = models.CharField(max_length=64, help_text="A condition code of the catalog.")
+    region = models.CharField(max_length=32)
+    side = models.CharField(
+        max_length=16,
+        choices=[(s.value, s.value.title()) for s in Side] + [("both", "Both")],
+        blank=True,
+    )
+    onset = models.DateField(null=True, blank=True)
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.code

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from prolotrack.patients import views
+
+app_name = "patients"
+urlpatterns = [
+    path("", views.patient_list, name="list"),
+    path("new/", views.patient_create_view, name="create"),
+    path("<int:patient_id>/edit/", views.patient_edit, name="edit"),
+]

@@ -1,0 +1,81 @@
+"""Patient list, new patient and edit patient pages."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+
+from prolotrack.patients import services
+from prolotrack.patients.access import get_patient_for_user, patients_for_user, require_staff
+from prolotrack.patients.forms import PatientForm, PatientSearchForm
+from prolotrack.treatment.services import StaleEdit
+
+
+@login_required
+def patient_list(request: HttpRequest) -> HttpResponse:
+    require_staff(request.user)
+    form = PatientSearchForm(request.GET)
+    patients = patients_for_user(request.user)
+    query = ""
+    if form.is_valid():
+        query = form.cleaned_data["q"].strip()
+        if query:
+            patients = patients.search(query)
+    page = Paginator(patients, settings.PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "patients/list.html",
+        {"form": form, "page": page, "query": query, "total": page.paginator.count},
+    )
+
+
+@login_required
+def patient_create_view(request: HttpRequest) -> HttpResponse:
+    require_staff(request.user)
+    form = PatientForm(request.POST or None, clinic=request.user.clinic)
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
+        patient = services.patient_create(clinic=request.user.clinic, **data)
+        messages.success(request, f"{patient.full_name} was added.")
+        return redirect(_after_save_url(request, patient.pk))
+    return render(request, "patients/form.html", {"form": form, "patient": None})
+
+
+@login_required
+def patient_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
+    require_staff(request.user)
+    patient = get_patient_for_user(request.user, patient_id)
+    form = PatientForm(request.POST or None, instance=patient, clinic=request.user.clinic)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
+        expected = form.cleaned_data.get("version") or 0
+        try:
+            services.patient_update(patient=patient, expected_version=expected, **data)
+        except StaleEdit:
+            patient.refresh_from_db()
+            messages.error(
+                request,
+                "Someone else changed this patient while you were editing. Nothing was "
+                "overwritten: the form now shows their version; make your change again.",
+            )
+            form = PatientForm(instance=patient, clinic=request.user.clinic)
+            status = 409
+        else:
+            messages.success(request, "Changes saved.")
+            return redirect(_after_save_url(request, patient.pk))
+    return render(
+        request, "patients/form.html", {"form": form, "patient": patient}, status=status
+    )
+
+
+def _after_save_url(request: HttpRequest, patient_id: int) -> str:
+    """Clinicians land on the chart; front desk back on the list."""
+    if request.user.is_clinician:
+        return reverse("treatment:chart", args=[patient_id])
+    return reverse("patients:list")

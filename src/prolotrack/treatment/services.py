@@ -1,0 +1,211 @@
+"""Charting workflows: each one a transaction that checks, writes every row, or writes nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from prolotrack.accounts.models import User
+from prolotrack.core import units
+from prolotrack.core.catalog import Modality, load_catalog
+from prolotrack.core.charting import FieldError, InjectionInput, ReadingInput, check_session
+from prolotrack.patients.models import Condition, Patient
+from prolotrack.treatment.models import (
+    AlgometerReading,
+    Injection,
+    SeriesStatus,
+    Session,
+    SessionAmendment,
+    TreatmentSeries,
+)
+
+
+class ChartingError(Exception):
+    """The input cannot be stored; ``errors`` name each field and say why."""
+
+    def __init__(self, errors: Sequence[FieldError]) -> None:
+        self.errors = list(errors)
+        super().__init__("; ".join(f"{e.field}: {e.message}" for e in self.errors))
+
+
+class SessionSigned(Exception):
+    """A signed session is never edited; add an amendment instead."""
+
+
+class StaleEdit(Exception):
+    """Someone else saved this record since it was opened; nothing was overwritten."""
+
+    def __init__(self, current_version: int) -> None:
+        self.current_version = current_version
+        super().__init__(f"the record is now at version {current_version}")
+
+
+def series_create(
+    *,
+    patient: Patient,
+    modality: Modality | str,
+    region: str,
+    planned_sessions: int,
+    planned_interval_days: int,
+    started_on: dt.date,
+    condition: Condition | None = None,
+) -> TreatmentSeries:
+    modality = Modality(modality)
+    errors: list[FieldError] = []
+    if region not in load_catalog().regions:
+        errors.append(FieldError("region", f"{region!r} is not a body region of the catalog."))
+    if not 1 <= planned_sessions <= 30:
+        errors.append(FieldError("planned_sessions", "Planned sessions must be 1 to 30."))
+    if not 1 <= planned_interval_days <= 180:
+        errors.append(FieldError("planned_interval_days", "The interval must be 1 to 180 days."))
+    if condition is not None and condition.patient_id != patient.pk:
+        errors.append(FieldError("condition", "That condition belongs to another patient."))
+    if errors:
+        raise ChartingError(errors)
+    return TreatmentSeries.objects.create(
+        clinic_id=patient.clinic_id,
+        patient=patient,
+        condition=condition,
+        modality=modality.value,
+        region=region,
+        planned_sessions=planned_sessions,
+        planned_interval_days=planned_interval_days,
+        started_on=started_on,
+        status=SeriesStatus.ACTIVE,
+    )
+
+
+def _injection_rows(session: Session, injections: Sequence[InjectionInput]) -> list[Injection]:
+    return [
+        Injection(
+            clinic_id=session.clinic_id,
+            session=session,
+            position=i,
+            site=item.site,
+            side=item.side,
+            depth=item.depth,
+            dextrose_pct=item.solution.dextrose_pct,
+            lidocaine_pct=item.solution.lidocaine_pct,
+            mannitol_pct=item.solution.mannitol_pct,
+            epinephrine=item.solution.epinephrine,
+            volume_ml=item.volume_ml,
+            needle_gauge=item.needle_gauge,
+            lot=item.lot,
+        )
+        for i, item in enumerate(injections)
+    ]
+
+
+def _reading_rows(session: Session, readings: Sequence[ReadingInput]) -> list[AlgometerReading]:
+    return [
+        AlgometerReading(
+            clinic_id=session.clinic_id,
+            session=session,
+            site=item.site,
+            side=item.side,
+            phase=item.phase,
+            value=item.value,
+            unit=item.unit,
+            value_kpa=units.to_kpa(float(item.value), item.unit),
+        )
+        for item in readings
+    ]
+
+
+def session_record(
+    *,
+    series: TreatmentSeries,
+    practitioner: User,
+    performed_at: dt.datetime,
+    pain_before: int | None,
+    pain_after: int | None = None,
+    notes: str = "",
+    injections: Sequence[InjectionInput] = (),
+    readings: Sequence[ReadingInput] = (),
+    session: Session | None = None,
+    expected_version: int | None = None,
+) -> Session:
+    """Create a session, or replace an unsigned one's content, with all its rows at once.
+
+    ``expected_version`` is the version the editor opened; if the stored session has moved on,
+    StaleEdit is raised and nothing is written (optimistic locking).
+    """
+    errors = check_session(
+        pain_before=pain_before,
+        pain_after=pain_after,
+        injections=list(injections),
+        readings=list(readings),
+    )
+    if timezone.is_naive(performed_at):
+        errors.append(FieldError("performed_at", "The time must include its time zone."))
+    if errors:
+        raise ChartingError(errors)
+    with transaction.atomic():
+        if session is None:
+            session = Session.objects.create(
+                clinic_id=series.clinic_id,
+                series=series,
+                practitioner=practitioner,
+                performed_at=performed_at,
+                pain_before=pain_before,
+                pain_after=pain_after,
+                notes=notes,
+            )
+        else:
+            if session.series_id != series.pk:
+                raise ChartingError([FieldError("series", "The session is of another series.")])
+            version = session.version if expected_version is None else expected_version
+            # One UPDATE that matches only an unsigned session at the expected version: two
+            # editors racing cannot both win, and a signed note cannot change underneath.
+            updated = Session.objects.filter(
+                pk=session.pk, version=version, signed_at__isnull=True
+            ).update(
+                performed_at=performed_at,
+                pain_before=pain_before,
+                pain_after=pain_after,
+                notes=notes,
+                practitioner=practitioner,
+                version=F("version") + 1,
+            )
+            if not updated:
+                current = Session.objects.get(pk=session.pk)
+                if current.signed_at is not None:
+                    raise SessionSigned("This session is signed; add an amendment instead.")
+                raise StaleEdit(current.version)
+            session.refresh_from_db()
+            session.injections.all().delete()
+            session.readings.all().delete()
+        Injection.objects.bulk_create(_injection_rows(session, injections))
+        AlgometerReading.objects.bulk_create(_reading_rows(session, readings))
+    return session
+
+
+def session_sign(*, session: Session, user: User) -> Session:
+    """Sign a session: from now on it is only amended. Signing twice is refused."""
+    if not user.is_clinician:
+        raise ChartingError([FieldError("signed_by", "Only a practitioner may sign a session.")])
+    with transaction.atomic():
+        updated = Session.objects.filter(pk=session.pk, signed_at__isnull=True).update(
+            signed_at=timezone.now(), signed_by=user, version=F("version") + 1
+        )
+        if not updated:
+            raise SessionSigned("This session is already signed.")
+    session.refresh_from_db()
+    return session
+
+
+def session_amend(*, session: Session, author: User, text: str) -> SessionAmendment:
+    text = text.strip()
+    if not text:
+        raise ChartingError([FieldError("text", "Write what the amendment adds or corrects.")])
+    if not session.is_signed:
+        raise ChartingError([FieldError("text", "Edit the session itself until it is signed.")])
+    if not author.is_clinician:
+        raise ChartingError([FieldError("author", "Only a practitioner may amend a session.")])
+    return SessionAmendment.objects.create(
+        clinic_id=session.clinic_id, session=session, author=author, text=text
+    )

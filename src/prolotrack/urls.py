@@ -1,0 +1,18 @@
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from prolotrack.web import views as web_views
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="patients:list", permanent=False), name="home"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(template_name="registration/login.html"),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("health/", web_views.health, name="health"),
+    path("patients/", include("prolotrack.patients.urls")),
+    path("", include("prolotrack.treatment.urls")),
+]
