@@ -81,6 +81,12 @@ def make_patient(clinic: Clinic, chart_number: str, **extra: object) -> Patient:
     return Patient.objects.create(clinic=clinic, chart_number=chart_number, **fields)
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: object) -> None:
+    """PBKDF2's deliberate slowness protects real passwords; test users need none of it."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # type: ignore[attr-defined]
+
+
 @pytest.fixture
 def world(db: None) -> World:
     clinic = Clinic.objects.create(name="Harbour Prolotherapy", jurisdiction="CA-BC")
