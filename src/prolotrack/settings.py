@@ -100,7 +100,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "prolotrack.web.middleware.NoStoreMiddleware",
+    "prolotrack.web.middleware.SecurityHeadersMiddleware",
+    "prolotrack.web.middleware.CorrelatedErrorMiddleware",
 ]
 
 ROOT_URLCONF = "prolotrack.urls"
@@ -179,6 +180,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+# WhiteNoise expects the folder; `collectstatic` fills it for production serving.
+STATIC_ROOT.mkdir(exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

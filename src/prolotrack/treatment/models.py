@@ -132,6 +132,9 @@ class SessionAmendment(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
 
+    def __str__(self) -> str:
+        return f"Amendment of {self.created_at:%Y-%m-%d %H:%M}"
+
 
 class Injection(models.Model):
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
@@ -181,6 +184,9 @@ class Injection(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.site} ({self.side}), {self.volume_ml} ml"
+
 
 class Phase(models.TextChoices):
     BASELINE = "baseline", "Before"
@@ -218,9 +224,13 @@ class AlgometerReading(models.Model):
                 name="reading_phase_valid", condition=models.Q(phase__in=Phase.values)
             ),
             models.CheckConstraint(
-                name="reading_unit_valid", condition=models.Q(unit__in=[u.value for u in units.PressureUnit])
+                name="reading_unit_valid",
+                condition=models.Q(unit__in=[u.value for u in units.PressureUnit]),
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.site} {self.side} {self.phase}: {self.value} {self.unit}"
 
     @property
     def kg_cm2(self) -> float:
@@ -230,7 +240,9 @@ class AlgometerReading(models.Model):
 class AdverseEvent(models.Model):
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
     session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="adverse_events")
-    category = models.CharField(max_length=64, help_text="An adverse-event category of the catalog.")
+    category = models.CharField(
+        max_length=64, help_text="An adverse-event category of the catalog."
+    )
     serious = models.BooleanField(
         default=False, help_text="Hospitalisation or permanent injury (DOMAIN 2.4)."
     )
@@ -248,3 +260,6 @@ class AdverseEvent(models.Model):
                 | models.Q(resolved_on__gte=models.F("onset")),
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.category} on {self.onset}"
