@@ -11,7 +11,11 @@ def run_cli(*args: str, data_dir, extra_env=None) -> subprocess.CompletedProcess
     env.update(extra_env or {})
     return subprocess.run(
         [sys.executable, "-m", "prolotrack", *args],
-        capture_output=True, text=True, env=env, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
     )
 
 

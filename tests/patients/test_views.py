@@ -43,7 +43,10 @@ def test_it_sends_anonymous_visitors_to_sign_in(client, world):
 def test_it_searches_by_name_and_chart_number(world):
     c = world.client_for(world.front_desk)
     Patient.objects.create(
-        clinic=world.clinic, chart_number="A-777", given_name="Zed", family_name="Moreau",
+        clinic=world.clinic,
+        chart_number="A-777",
+        given_name="Zed",
+        family_name="Moreau",
         birth_date="1960-01-01",
     )
     body = c.get(reverse("patients:list"), {"q": "moreau"}).content.decode()
@@ -58,7 +61,10 @@ def test_it_paginates_the_list(world, settings):
     settings.PAGE_SIZE = 5
     for i in range(12):
         Patient.objects.create(
-            clinic=world.clinic, chart_number=f"P-{i:03}", given_name="G", family_name=f"F{i:02}",
+            clinic=world.clinic,
+            chart_number=f"P-{i:03}",
+            given_name="G",
+            family_name=f"F{i:02}",
             birth_date="1970-01-01",
         )
     c = world.client_for(world.front_desk)

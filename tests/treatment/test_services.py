@@ -60,7 +60,7 @@ def test_it_writes_nothing_when_any_row_is_bad(world):
 
 def test_it_refuses_a_naive_time(world):
     with pytest.raises(services.ChartingError, match="performed_at"):
-        record(world, performed_at=dt.datetime(2026, 11, 2, 9, 0))  # noqa: DTZ001
+        record(world, performed_at=dt.datetime(2026, 11, 2, 9, 0))
 
 
 def test_it_replaces_the_rows_of_an_unsigned_session_and_bumps_the_version(world):
@@ -124,8 +124,12 @@ def test_it_amends_a_signed_session_keeping_the_original(world):
 def test_it_validates_a_new_series(world):
     with pytest.raises(services.ChartingError) as info:
         services.series_create(
-            patient=world.patient, modality="neural", region="elbow",
-            planned_sessions=0, planned_interval_days=7, started_on=dt.date(2026, 11, 1),
+            patient=world.patient,
+            modality="neural",
+            region="elbow",
+            planned_sessions=0,
+            planned_interval_days=7,
+            started_on=dt.date(2026, 11, 1),
         )
     assert [e.field for e in info.value.errors] == ["region", "planned_sessions"]
 

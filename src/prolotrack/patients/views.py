@@ -69,9 +69,7 @@ def patient_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
         else:
             messages.success(request, "Changes saved.")
             return redirect(_after_save_url(request, patient.pk))
-    return render(
-        request, "patients/form.html", {"form": form, "patient": patient}, status=status
-    )
+    return render(request, "patients/form.html", {"form": form, "patient": patient}, status=status)
 
 
 def _after_save_url(request: HttpRequest, patient_id: int) -> str:
