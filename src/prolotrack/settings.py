@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "prolotrack.accounts",
     "prolotrack.patients",
     "prolotrack.treatment",
+    "prolotrack.demo",
 ]
 
 MIDDLEWARE = [
@@ -179,6 +180,7 @@ USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = DATA_DIR / "static"
 # WhiteNoise expects the folder; `collectstatic` fills it for production serving.
 STATIC_ROOT.mkdir(exist_ok=True)
