@@ -45,3 +45,11 @@ def test_it_shows_a_generic_error_page_with_a_reference(client, broken_route, ca
 def test_the_health_check_answers_without_signing_in(client, db):
     response = client.get(reverse("health"))
     assert response.status_code == 200 and response.json() == {"status": "ok"}
+
+
+def test_it_keeps_403_and_404_answers_as_they_are(world, settings):
+    settings.DEBUG = False
+    c = world.client_for(world.patient_user)
+    assert c.get(reverse("patients:list")).status_code == 403
+    c = world.client_for(world.front_desk)
+    assert c.get(reverse("patients:edit", args=[world.other_patient.pk])).status_code == 404

@@ -6,10 +6,14 @@ import logging
 import uuid
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
+from django.http import Http404, HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 
 log = logging.getLogger("prolotrack.errors")
+
+# Exceptions Django turns into 400/403/404 pages itself: they are answers, not errors.
+EXPECTED_EXCEPTIONS = (Http404, PermissionDenied, SuspiciousOperation, BadRequest)
 
 # No inline script or style anywhere: pages load their scripts and styles from /static/, so a
 # stored script in a note cannot run even if escaping ever failed (RELIABILITY.md T2, T11).
@@ -61,7 +65,7 @@ class CorrelatedErrorMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         from django.conf import settings
 
-        if settings.DEBUG:
+        if settings.DEBUG or isinstance(exception, EXPECTED_EXCEPTIONS):
             return None
         reference = uuid.uuid4().hex[:12]
         log.error(
