@@ -10,6 +10,18 @@ from __future__ import annotations
 import os
 import sys
 
+# Django names a command after its module, and a module name cannot hold a dash; these are the
+# documented, dashed spellings of such commands.
+ALIASES = {"check-plan": "check_plan"}
+
+
+def _dealias(args: list[str]) -> list[str]:
+    """Map a dashed command name, also after "help", to its module name."""
+    position = 2 if args[1:2] == ["help"] else 1
+    if len(args) > position:
+        args[position] = ALIASES.get(args[position], args[position])
+    return args
+
 
 def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "prolotrack.settings")
@@ -17,7 +29,7 @@ def main(argv: list[str] | None = None) -> None:
 
     args = list(sys.argv if argv is None else ["prolotrack", *argv])
     args[0] = "prolotrack"
-    execute_from_command_line(args)
+    execute_from_command_line(_dealias(args))
 
 
 if __name__ == "__main__":
