@@ -57,7 +57,9 @@ def test_it_prints_the_address_the_data_folder_the_database_and_the_logins() -> 
     output = run_demo("--patients", "5")
     assert "http://127.0.0.1:8000/" in output
     assert str(settings.DATA_DIR) in output
-    assert "SQLite" in output
+    from django.db import connection
+
+    assert ("SQLite" if connection.vendor == "sqlite" else "PostgreSQL") in output
     assert "prolotrack-demo-2026" in output
     for username, role in LOGINS.items():
         assert re.search(rf"^\s+{username}\s+prolotrack-demo-2026\s+{role.label}", output, re.M)
