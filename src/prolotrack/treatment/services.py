@@ -15,6 +15,7 @@ from prolotrack.core.catalog import Modality, load_catalog
 from prolotrack.core.charting import FieldError, InjectionInput, ReadingInput, check_session
 from prolotrack.patients.models import Condition, Patient
 from prolotrack.treatment.models import (
+    AdverseEvent,
     AlgometerReading,
     Injection,
     SeriesStatus,
@@ -208,4 +209,36 @@ def session_amend(*, session: Session, author: User, text: str) -> SessionAmendm
         raise ChartingError([FieldError("author", "Only a practitioner may amend a session.")])
     return SessionAmendment.objects.create(
         clinic_id=session.clinic_id, session=session, author=author, text=text
+    )
+
+
+def adverse_event_add(
+    *,
+    session: Session,
+    category: str,
+    serious: bool,
+    onset: dt.date,
+    resolved_on: dt.date | None = None,
+    notes: str = "",
+    today: dt.date | None = None,
+) -> AdverseEvent:
+    """Record an adverse event after a session; allowed on signed sessions too (it is news,
+    not an edit of the note). ``today`` is the clinic's date, for the "not in the future" rule."""
+    errors: list[FieldError] = []
+    if category not in load_catalog().adverse_events:
+        errors.append(FieldError("category", f"{category!r} is not an adverse-event category."))
+    if today is not None and onset > today:
+        errors.append(FieldError("onset", "The onset cannot be in the future."))
+    if resolved_on is not None and resolved_on < onset:
+        errors.append(FieldError("resolved_on", "The resolution date cannot be before the onset."))
+    if errors:
+        raise ChartingError(errors)
+    return AdverseEvent.objects.create(
+        clinic_id=session.clinic_id,
+        session=session,
+        category=category,
+        serious=serious,
+        onset=onset,
+        resolved_on=resolved_on,
+        notes=notes.strip(),
     )
