@@ -28,6 +28,8 @@ class PatientForm(forms.ModelForm):
         min_value=Decimal("1"),
         max_value=Decimal("400"),
         decimal_places=1,
+        # A text box, not type=number: browsers refuse a typed comma in number inputs.
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
         help_text="Needed for the lidocaine dose limit (mg per kg). 1-400 kg.",
         error_messages={
             "min_value": "Weight must be between 1 and 400 kg.",
