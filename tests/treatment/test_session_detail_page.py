@@ -169,6 +169,7 @@ def test_it_records_an_adverse_event_even_after_signing(world):
         ({"ae-resolved_on": "2026-11-01"}, "id_ae-resolved_on-error"),
         ({"ae-onset": "2999-01-01", "ae-resolved_on": ""}, "id_ae-onset-error"),
         ({"ae-onset": ""}, "id_ae-onset-error"),
+        ({"ae-onset": "2026-10-01", "ae-resolved_on": ""}, "id_ae-onset-error"),
     ],
 )
 def test_it_refuses_a_bad_adverse_event_with_the_message_by_the_field(world, changes, error_id):

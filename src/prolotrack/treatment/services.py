@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from collections.abc import Sequence
 
 from django.db import transaction
@@ -231,6 +232,14 @@ def adverse_event_add(
         errors.append(FieldError("onset", "The onset cannot be in the future."))
     if resolved_on is not None and resolved_on < onset:
         errors.append(FieldError("resolved_on", "The resolution date cannot be before the onset."))
+    # An adverse event follows its session: an earlier onset belongs to another visit.
+    session_day = timezone.localtime(
+        session.performed_at, zoneinfo.ZoneInfo(session.clinic.time_zone)
+    ).date()
+    if onset < session_day:
+        errors.append(
+            FieldError("onset", f"The onset cannot be before the session ({session_day}).")
+        )
     if errors:
         raise ChartingError(errors)
     return AdverseEvent.objects.create(
