@@ -14,5 +14,6 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("health/", web_views.health, name="health"),
     path("patients/", include("prolotrack.patients.urls")),
+    path("audit/", include("prolotrack.audit.urls")),
     path("", include("prolotrack.treatment.urls")),
 ]

@@ -43,6 +43,7 @@ class Role(models.TextChoices):
     FRONT_DESK = "front_desk", "Front desk"
     CLINIC_ADMIN = "clinic_admin", "Clinic administrator"
     PATIENT = "patient", "Patient"
+    AUDITOR = "auditor", "Auditor (read-only)"
 
 
 # The roles that chart injections. Front desk and clinic admins manage people and schedules.

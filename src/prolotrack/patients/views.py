@@ -10,6 +10,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
+from prolotrack.audit.decorators import audit_refusals
+from prolotrack.audit.models import Action, Outcome
+from prolotrack.audit.services import audit_record
 from prolotrack.patients import services
 from prolotrack.patients.access import get_patient_for_user, patients_for_user, require_staff
 from prolotrack.patients.forms import PatientForm, PatientSearchForm
@@ -17,6 +20,7 @@ from prolotrack.treatment.services import StaleEdit
 
 
 @login_required
+@audit_refusals(object_type="patient")
 def patient_list(request: HttpRequest) -> HttpResponse:
     require_staff(request.user)
     form = PatientSearchForm(request.GET)
@@ -27,6 +31,7 @@ def patient_list(request: HttpRequest) -> HttpResponse:
         if query:
             patients = patients.search(query)
     page = Paginator(patients, settings.PAGE_SIZE).get_page(request.GET.get("page"))
+    audit_record(request=request, action=Action.LIST, object_type="patient")
     return render(
         request,
         "patients/list.html",
@@ -35,18 +40,21 @@ def patient_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@audit_refusals(object_type="patient")
 def patient_create_view(request: HttpRequest) -> HttpResponse:
     require_staff(request.user)
     form = PatientForm(request.POST or None, clinic=request.user.clinic)
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
         patient = services.patient_create(clinic=request.user.clinic, **data)
+        audit_record(request=request, action=Action.CREATE, target=patient)
         messages.success(request, f"{patient.full_name} was added.")
         return redirect(_after_save_url(request, patient.pk))
     return render(request, "patients/form.html", {"form": form, "patient": None})
 
 
 @login_required
+@audit_refusals(object_type="patient", id_kwarg="patient_id")
 def patient_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
     require_staff(request.user)
     patient = get_patient_for_user(request.user, patient_id)
@@ -67,8 +75,17 @@ def patient_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
             form = PatientForm(instance=patient, clinic=request.user.clinic)
             status = 409
         else:
+            audit_record(request=request, action=Action.CHANGE, target=patient)
             messages.success(request, "Changes saved.")
             return redirect(_after_save_url(request, patient.pk))
+    # A POST that gets here saved nothing (invalid or stale): a failed change, not a read.
+    attempted = request.method == "POST"
+    audit_record(
+        request=request,
+        action=Action.CHANGE if attempted else Action.READ,
+        outcome=Outcome.FAILED if attempted else Outcome.OK,
+        target=patient,
+    )
     return render(request, "patients/form.html", {"form": form, "patient": patient}, status=status)
 
 

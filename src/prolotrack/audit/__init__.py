@@ -1,0 +1,1 @@
+"""The audit trail: who saw or changed what, when, from where; append-only and hash-chained."""
