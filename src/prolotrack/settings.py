@@ -61,13 +61,21 @@ def data_dir() -> Path:
 DATA_DIR = data_dir()
 
 
-def _secret_key() -> str:
-    """PROLOTRACK_SECRET_KEY, or a random key kept in the data folder for a single machine."""
+def _secret_key(*, production: bool = False) -> str:
+    """PROLOTRACK_SECRET_KEY, or a random key kept in the data folder for a single machine.
+
+    Production mode takes no key from the data folder: a server's key is a managed secret, the
+    same for every process that signs sessions, and must not depend on which folder is mounted.
+    """
     key = os.environ.get("PROLOTRACK_SECRET_KEY", "")
     if key:
         if len(key) < 50:
             raise ImproperlyConfigured("PROLOTRACK_SECRET_KEY must be at least 50 characters")
         return key
+    if production:
+        raise ImproperlyConfigured(
+            "PROLOTRACK_SECRET_KEY must be set when PROLOTRACK_PRODUCTION is True"
+        )
     path = DATA_DIR / "secret_key"
     if not path.exists():
         path.write_text(secrets.token_urlsafe(64), encoding="utf-8")
@@ -75,8 +83,16 @@ def _secret_key() -> str:
     return path.read_text(encoding="utf-8").strip()
 
 
-SECRET_KEY = _secret_key()
+# Production mode: served over HTTPS to a network, with every protection that needs HTTPS on
+# (RELIABILITY.md T1, T3). Off by default, for the demo and development on one machine.
+PRODUCTION = env_bool("PROLOTRACK_PRODUCTION", False)
+SECRET_KEY = _secret_key(production=PRODUCTION)
 DEBUG = env_bool("PROLOTRACK_DEBUG", False)
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured(
+        "PROLOTRACK_DEBUG must be False when PROLOTRACK_PRODUCTION is True: debug pages show "
+        "settings and stack traces"
+    )
 ALLOWED_HOSTS = env_list("PROLOTRACK_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 
 INSTALLED_APPS = [
@@ -90,6 +106,8 @@ INSTALLED_APPS = [
     "prolotrack.patients",
     "prolotrack.treatment",
     "prolotrack.demo",
+    "prolotrack.audit",
+    "prolotrack.ops",
 ]
 
 MIDDLEWARE = [
@@ -186,16 +204,51 @@ STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # In production, `collectstatic` (which `prolotrack serve` runs) writes each file under a
+    # name holding a hash of its content, so browsers may cache it for good: a changed file gets
+    # a new name.
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if PRODUCTION
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
 }
-# Served straight from the package in development and the demo; `collectstatic` is not needed.
-WHITENOISE_USE_FINDERS = True
+# Outside production (development, the demo) served straight from the package; `collectstatic`
+# is not needed.
+WHITENOISE_USE_FINDERS = not PRODUCTION
 WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_ROOT = DATA_DIR / "uploads"
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+# 12 hours for staff (RELIABILITY.md). Django counts it from the last time the session was
+# saved, which is at sign-in unless a view writes to the session. A strict absolute limit and the
+# 15-minute idle logoff come with the session-lifecycle change (T15).
+SESSION_COOKIE_AGE = 12 * 60 * 60
+
+# A TLS-terminating proxy in front may redirect to HTTPS itself (PROLOTRACK_SSL_REDIRECT=False),
+# and may tell Django that the original request was HTTPS (PROLOTRACK_TRUST_PROXY_HEADER=True).
+# Trust that header only behind a proxy that sets it on every request: a client could send it.
+ssl_redirect = env_bool("PROLOTRACK_SSL_REDIRECT", True)
+if env_bool("PROLOTRACK_TRUST_PROXY_HEADER", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = PRODUCTION and ssl_redirect
+if PRODUCTION and not ssl_redirect:
+    # The deployment check cannot see the proxy that redirects; its warning would be false.
+    SILENCED_SYSTEM_CHECKS = ["security.W008"]
+SESSION_COOKIE_SECURE = PRODUCTION
+CSRF_COOKIE_SECURE = PRODUCTION
+# The __Host- prefix makes browsers refuse the cookie unless it is Secure, has Path=/ and no
+# Domain, so no other host under the same domain can set or overwrite it (T3). Browsers refuse
+# such cookies over plain HTTP, hence production only.
+SESSION_COOKIE_NAME = "__Host-sessionid" if PRODUCTION else "sessionid"
+CSRF_COOKIE_NAME = "__Host-csrftoken" if PRODUCTION else "csrftoken"
+SECURE_HSTS_SECONDS = 365 * 24 * 60 * 60 if PRODUCTION else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = PRODUCTION
+SECURE_HSTS_PRELOAD = PRODUCTION
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"

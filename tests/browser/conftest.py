@@ -15,17 +15,29 @@ import pytest
 CHROMIUM = Path(os.environ.get("PROLOTRACK_CHROMIUM", "/usr/bin/chromium"))
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
-# Playwright's sync API runs an event loop in this thread; the Django ORM calls the tests make
-# for set-up and assertions happen between browser steps, never concurrently with them.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 
 def _browser_required() -> bool:
     return os.environ.get("PROLOTRACK_REQUIRE_BROWSER", "").lower() == "true"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
+    # Playwright's sync API runs an event loop in this thread while it is open; the ORM calls
+    # a test makes for set-up and assertions happen between browser steps, never concurrently
+    # with them. The browser, its loop and this permission last one module only, so that later
+    # tests (and their subprocesses) run in a plain synchronous context.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        yield from _launch()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+def _launch() -> Iterator[object]:
     if not CHROMIUM.exists():
         message = f"Chromium not found at {CHROMIUM}: install Debian's chromium package"
         if _browser_required():

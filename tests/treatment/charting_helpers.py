@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -93,3 +94,21 @@ def counts() -> tuple[int, int, int, int]:
         AlgometerReading.objects.count(),
         AdverseEvent.objects.count(),
     )
+
+
+def findings_url(form_url: str) -> str:
+    """The live-findings endpoint of a session form's address (new or edit)."""
+    return form_url.replace("/sessions/new/", "/findings/").replace("/edit/", "/findings/")
+
+
+def acknowledging(client: Any, form_url: str, data: dict[str, str]) -> dict[str, str]:
+    """``data`` with its cautions ticked as read, as the practitioner does after reading the
+    panel: the checkbox carries the key of the cautions it acknowledges."""
+    panel = client.post(findings_url(form_url), data).content.decode()
+    match = re.search(r'name="acknowledge" value="([0-9a-f]+)"', panel)
+    return {**data, "acknowledge": match.group(1)} if match else dict(data)
+
+
+def post_acknowledged(client: Any, form_url: str, data: dict[str, str]) -> Any:
+    """Save the session form as a practitioner who has read the cautions."""
+    return client.post(form_url, acknowledging(client, form_url, data))

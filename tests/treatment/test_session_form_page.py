@@ -13,6 +13,7 @@ from charting_helpers import (
     MIDLINE_SITE,
     SAPHENOUS,
     counts,
+    post_acknowledged,
     record_session,
     session_post,
 )
@@ -85,7 +86,7 @@ def test_it_needs_a_csrf_token(world):
 
 
 def test_it_records_injections_and_readings_from_the_form(world):
-    response = world.client_for(world.nurse).post(new_url(world), session_post())
+    response = post_acknowledged(world.client_for(world.nurse), new_url(world), session_post())
     session = Session.objects.get()
     assert response.status_code == 302
     assert response["Location"] == reverse("treatment:session_detail", args=[session.pk])
@@ -125,7 +126,8 @@ def test_it_records_injections_and_readings_from_the_form(world):
 )
 def test_it_stores_readings_in_kpa_whatever_the_unit(world, unit, typed, kpa):
     post = session_post(unit=unit, **{"readings-0-baseline": typed, "readings-0-1min": ""})
-    assert world.client_for(world.physician).post(new_url(world), post).status_code == 302
+    client = world.client_for(world.physician)
+    assert post_acknowledged(client, new_url(world), post).status_code == 302
     reading = AlgometerReading.objects.get(phase="baseline")
     assert reading.unit == unit
     assert reading.value == Decimal(typed.replace(",", "."))
@@ -135,8 +137,8 @@ def test_it_stores_readings_in_kpa_whatever_the_unit(world, unit, typed, kpa):
 def test_it_reads_the_time_in_the_clinics_zone_across_a_dst_change(world):
     # Vancouver: PDT (UTC-7) until 1 November 2026 02:00, then PST (UTC-8).
     client = world.client_for(world.physician)
-    client.post(new_url(world), session_post(performed_at="2026-10-31T09:30"))
-    client.post(new_url(world), session_post(performed_at="2026-11-02T09:30"))
+    post_acknowledged(client, new_url(world), session_post(performed_at="2026-10-31T09:30"))
+    post_acknowledged(client, new_url(world), session_post(performed_at="2026-11-02T09:30"))
     times = list(Session.objects.values_list("performed_at", flat=True))
     assert times == [
         dt.datetime(2026, 10, 31, 16, 30, tzinfo=dt.UTC),
@@ -157,7 +159,7 @@ def test_it_refuses_a_time_that_the_clocks_skipped(world):
 
 def test_it_uses_the_clinics_own_zone(world):
     Clinic.objects.filter(pk=world.clinic.pk).update(time_zone="Europe/Brussels")
-    world.client_for(world.physician).post(new_url(world), session_post())
+    post_acknowledged(world.client_for(world.physician), new_url(world), session_post())
     # 09:30 in Brussels in November (CET, UTC+1) is 08:30 UTC.
     assert Session.objects.get().performed_at == dt.datetime(2026, 11, 2, 8, 30, tzinfo=dt.UTC)
 
@@ -287,7 +289,8 @@ def test_it_closes_the_gaps_left_by_rows_removed_in_the_browser(world):
         renamed[
             key.replace("injections-1-", "injections-7-").replace("readings-1-", "readings-9-")
         ] = value
-    assert world.client_for(world.physician).post(new_url(world), renamed).status_code == 302
+    client = world.client_for(world.physician)
+    assert post_acknowledged(client, new_url(world), renamed).status_code == 302
     assert list(Injection.objects.order_by("position").values_list("position", "site")) == [
         (0, SAPHENOUS),
         (1, INFRAPATELLAR),
@@ -309,7 +312,7 @@ def test_it_numbers_error_paths_after_closing_the_gaps(world):
 def test_it_saves_an_edited_draft_and_bumps_its_version(world):
     session = record_session(world)
     post = session_post(version=str(session.version), notes="Corrected note.")
-    response = world.client_for(world.naturopath).post(edit_url(session), post)
+    response = post_acknowledged(world.client_for(world.naturopath), edit_url(session), post)
     assert response.status_code == 302
     session.refresh_from_db()
     assert session.notes == "Corrected note." and session.version == 2
@@ -339,14 +342,11 @@ def test_it_refuses_a_stale_edit_and_keeps_the_newer_version(world):
     client = world.client_for(world.physician)
     # A colleague saves first.
     colleague = world.client_for(world.nurse)
-    assert (
-        colleague.post(
-            edit_url(session), session_post(version=str(opened_version), notes="Colleague's note.")
-        ).status_code
-        == 302
-    )
+    colleagues = session_post(version=str(opened_version), notes="Colleague's note.")
+    assert post_acknowledged(colleague, edit_url(session), colleagues).status_code == 302
     # Our save, from the form opened at the old version.
-    response = client.post(
+    response = post_acknowledged(
+        client,
         edit_url(session),
         session_post(version=str(opened_version), notes="My note.", pain_before="9"),
     )
@@ -451,5 +451,6 @@ def test_it_keeps_a_session_of_another_series_out(world):
 def test_it_never_stores_a_value_out_of_the_units_range(world):
     # The edge: exactly 20 kg/cm2 is accepted, in any unit.
     post = session_post(unit="kPa", **{"readings-0-baseline": str(round(units.MAX_PPT_KPA, 2))})
-    assert world.client_for(world.physician).post(new_url(world), post).status_code == 302
+    client = world.client_for(world.physician)
+    assert post_acknowledged(client, new_url(world), post).status_code == 302
     assert AlgometerReading.objects.get(phase="baseline").kg_cm2 == pytest.approx(20.0, abs=1e-3)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.utils import timezone
 
+from prolotrack.core.rules.vocabulary import History, Symptom
 from prolotrack.patients.models import Allergy, Patient, Sex
 
 
@@ -98,3 +101,172 @@ class PatientForm(forms.ModelForm):
 
 class PatientSearchForm(forms.Form):
     q = forms.CharField(required=False, max_length=100, label="Search patients")
+
+
+# The intake screening ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Question:
+    """One yes/no question of the screening: the field it answers and the code it records."""
+
+    field: str  # "symptoms", "history" or "infection_at_site"
+    code: str
+    label: str
+
+
+@dataclass(frozen=True)
+class QuestionGroup:
+    key: str
+    title: str
+    hint: str
+    questions: tuple[Question, ...]
+
+
+def _symptom(code: Symptom, label: str) -> Question:
+    return Question("symptoms", code.value, label)
+
+
+def _history(code: History, label: str) -> Question:
+    return Question("history", code.value, label)
+
+
+# Every symptom and history item of the core vocabulary, in plain words (DOMAIN 3.1 low back,
+# 3.2 neck, 2.3 infection at the site); a test checks that none is missing.
+SCREENING_GROUPS = (
+    QuestionGroup(
+        "low_back",
+        "Low back",
+        "Signs of cauda equina syndrome or of a nerve root being squeezed.",
+        (
+            _symptom(
+                Symptom.BLADDER_DYSFUNCTION,
+                "New trouble passing urine, or not feeling when the bladder is full",
+            ),
+            _symptom(
+                Symptom.BOWEL_DYSFUNCTION,
+                "New loss of bowel control, or not feeling when the bowel is full",
+            ),
+            _symptom(
+                Symptom.SADDLE_ANAESTHESIA,
+                "Numbness between the legs, around the back passage or the genitals",
+            ),
+            _symptom(
+                Symptom.BILATERAL_SCIATICA,
+                "Sciatica down both legs, or spreading from one leg to both",
+            ),
+            _symptom(
+                Symptom.PROGRESSIVE_WEAKNESS, "Weakness in the legs or arms that is getting worse"
+            ),
+        ),
+    ),
+    QuestionGroup(
+        "neck",
+        "Neck",
+        "Signs of pressure on the spinal cord, or of meningitis.",
+        (
+            _symptom(Symptom.GAIT_DISTURBANCE, "New unsteady walking or poor balance"),
+            _symptom(
+                Symptom.HAND_CLUMSINESS, "New clumsy hands: dropping things, trouble with buttons"
+            ),
+            _symptom(
+                Symptom.SEVERE_HEADACHE_NECK_STIFFNESS,
+                "Severe headache with a stiff neck, worse when bending the head forward",
+            ),
+        ),
+    ),
+    QuestionGroup(
+        "general",
+        "General",
+        "Signs of infection, cancer or a fracture, and infection where the needle would go.",
+        (
+            _symptom(Symptom.FEVER, "Fever or chills, or feeling generally unwell"),
+            _symptom(Symptom.UNEXPLAINED_WEIGHT_LOSS, "Weight loss without trying"),
+            _symptom(Symptom.NIGHT_PAIN, "Constant pain at night that rest does not ease"),
+            _history(History.CANCER, "Has had cancer"),
+            _history(
+                History.MAJOR_TRAUMA, "Recent major injury, such as a fall from a height or a crash"
+            ),
+            _history(History.OSTEOPOROSIS, "Osteoporosis (thin, fragile bones)"),
+            _history(History.STEROID_USE, "Takes steroid tablets long-term, such as prednisone"),
+            _history(History.IV_DRUG_USE, "Injects drugs"),
+            _history(
+                History.IMMUNOSUPPRESSION,
+                "Weak immune system: HIV, chemotherapy or drugs that suppress immunity",
+            ),
+            Question(
+                "infection_at_site",
+                "yes",
+                "Skin infection or open sores where the injections would go",
+            ),
+        ),
+    ),
+)
+
+
+def _choices(field: str) -> list[tuple[str, str]]:
+    return [
+        (q.code, q.label) for group in SCREENING_GROUPS for q in group.questions if q.field == field
+    ]
+
+
+@dataclass(frozen=True)
+class Checkbox:
+    question: Question
+    id: str
+    checked: bool
+
+    @property
+    def name(self) -> str:
+        return self.question.field
+
+
+class ScreeningForm(forms.Form):
+    """The intake screening: one checkbox per question, ticked for yes."""
+
+    symptoms = forms.MultipleChoiceField(
+        choices=_choices("symptoms"),
+        required=False,
+        error_messages={"invalid_choice": "%(value)s is not a symptom of the screening list."},
+    )
+    history = forms.MultipleChoiceField(
+        choices=_choices("history"),
+        required=False,
+        error_messages={"invalid_choice": "%(value)s is not a history item of the screening list."},
+    )
+    infection_at_site = forms.BooleanField(required=False)
+    notes = forms.CharField(
+        label="Notes (optional)",
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="For example when a symptom started, or the referral made.",
+    )
+
+    @property
+    def groups(self) -> list[tuple[QuestionGroup, list[Checkbox]]]:
+        """The questions by group, each with its input id and whether it is ticked."""
+        answers: Mapping[str, Any] = self.data if self.is_bound else {}
+        ticked: dict[str, set[str]] = {
+            "symptoms": set(_getlist(answers, "symptoms")),
+            "history": set(_getlist(answers, "history")),
+            "infection_at_site": {"yes"} if answers.get("infection_at_site") else set(),
+        }
+        return [
+            (
+                group,
+                [
+                    Checkbox(q, f"id_{q.field}_{q.code}", q.code in ticked[q.field])
+                    for q in group.questions
+                ],
+            )
+            for group in SCREENING_GROUPS
+        ]
+
+
+def _getlist(data: Mapping[str, Any], key: str) -> list[str]:
+    getlist = getattr(data, "getlist", None)
+    if getlist is not None:
+        return [str(v) for v in getlist(key)]
+    value = data.get(key) or []
+    return [str(v) for v in value] if isinstance(value, list | tuple) else [str(value)]

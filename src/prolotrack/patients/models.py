@@ -9,6 +9,7 @@ from django.db.models.functions import Lower
 
 from prolotrack.accounts.models import Clinic, User
 from prolotrack.core.catalog import Side
+from prolotrack.core.rules.vocabulary import History, Symptom, in_order
 
 
 class Sex(models.TextChoices):
@@ -132,3 +133,56 @@ class Condition(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+
+class ScreeningQuerySet(models.QuerySet["Screening"]):
+    def latest_for(self, patient: Patient) -> Screening | None:
+        """The patient's most recent screening: the one the safety rules read."""
+        return self.filter(patient=patient).order_by("-recorded_at", "-id").first()
+
+
+class Screening(models.Model):
+    """The red-flag screening answers of one intake (DOMAIN 2.3 and 3), never edited.
+
+    A new intake adds a new row, so the history of what was asked and answered stays; the
+    latest row is the one the safety rules read. Codes are the core vocabulary's
+    (``core.rules.vocabulary.Symptom`` and ``History``); ``screening_record`` refuses others.
+    """
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="screenings")
+    recorded_at = models.DateTimeField()
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    symptoms = models.JSONField(default=list, blank=True)
+    history = models.JSONField(default=list, blank=True)
+    infection_at_site = models.BooleanField(
+        default=False, help_text="Skin infection or open sores where the injections would go."
+    )
+    notes = models.TextField(blank=True)
+
+    objects = ScreeningQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-recorded_at", "-id"]
+        indexes = [
+            # ScreeningQuerySet.latest_for: the newest screening of one patient (chart, session
+            # form, findings).
+            models.Index(fields=["patient", "-recorded_at"], name="screening_patient_recent_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Screening of {self.recorded_at:%Y-%m-%d}"
+
+    @property
+    def symptom_codes(self) -> tuple[Symptom, ...]:
+        """The stored symptoms as vocabulary members, in the vocabulary's order."""
+        return in_order(Symptom, (Symptom(c) for c in self.symptoms or []))
+
+    @property
+    def history_codes(self) -> tuple[History, ...]:
+        return in_order(History, (History(c) for c in self.history or []))
+
+    @property
+    def is_clear(self) -> bool:
+        """True when every answer was no."""
+        return not (self.symptoms or self.history or self.infection_at_site)

@@ -1,17 +1,20 @@
-"""Patient workflows: create, change with optimistic locking, add conditions."""
+"""Patient workflows: create, change with optimistic locking, add conditions, screen."""
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import Any, TypeVar
 
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from prolotrack.accounts.models import Clinic
+from prolotrack.accounts.models import CLINICIAN_ROLES, Clinic, User
 from prolotrack.core.catalog import load_catalog
 from prolotrack.core.charting import FieldError
-from prolotrack.patients.models import Condition, Patient
+from prolotrack.core.rules.vocabulary import History, Symptom, in_order
+from prolotrack.patients.models import Condition, Patient, Screening
 from prolotrack.treatment.services import ChartingError, StaleEdit
 
 # The fields a patient form may write; anything else (clinic, version, user) is never taken
@@ -74,5 +77,67 @@ def condition_add(
         region=region,
         side=side,
         onset=onset,
+        notes=notes,
+    )
+
+
+# A vocabulary of the screening answers.
+V = TypeVar("V", Symptom, History)
+
+
+def _codes(
+    field: str, values: Sequence[str], enum: type[V], what: str
+) -> tuple[list[str], list[FieldError]]:
+    """``values`` as vocabulary codes in the vocabulary's order; an unknown one is an error,
+    never dropped: a misspelt red flag must not read as "no red flag"."""
+    known = {m.value for m in enum}
+    errors = [
+        FieldError(field, f"{value!r} is not a {what} of the screening list.")
+        for value in values
+        if value not in known
+    ]
+    members = in_order(enum, (enum(v) for v in values if v in known))
+    return [m.value for m in members], errors
+
+
+def screening_record(
+    *,
+    patient: Patient,
+    recorded_by: User,
+    symptoms: Iterable[str] = (),
+    history: Iterable[str] = (),
+    infection_at_site: bool = False,
+    notes: str = "",
+    recorded_at: dt.datetime | None = None,
+) -> Screening:
+    """Record one intake screening of ``patient``; the latest screening is what the rules read.
+
+    Raises ChartingError naming the field for an unknown symptom or history code, a
+    non-clinician or a practitioner of another clinic.
+    """
+    symptoms, history = list(symptoms), list(history)
+    symptom_codes, errors = _codes("symptoms", symptoms, Symptom, "symptom")
+    history_codes, history_errors = _codes("history", history, History, "history item")
+    errors += history_errors
+    if recorded_by.role not in CLINICIAN_ROLES or recorded_by.clinic_id != patient.clinic_id:
+        errors.append(
+            FieldError("recorded_by", "Only a practitioner of the patient's clinic may screen.")
+        )
+    notes = notes.strip()
+    if len(notes) > 5000:
+        errors.append(FieldError("notes", "Notes are limited to 5,000 characters."))
+    when = recorded_at or timezone.now()
+    if timezone.is_naive(when):
+        errors.append(FieldError("recorded_at", "The time must include its time zone."))
+    if errors:
+        raise ChartingError(errors)
+    return Screening.objects.create(
+        clinic_id=patient.clinic_id,
+        patient=patient,
+        recorded_at=when,
+        recorded_by=recorded_by,
+        symptoms=symptom_codes,
+        history=history_codes,
+        infection_at_site=infection_at_site,
         notes=notes,
     )

@@ -27,6 +27,7 @@ from prolotrack.core.charting import (
     InjectionInput,
     ReadingInput,
     Solution,
+    check_injection,
     check_session,
 )
 from prolotrack.patients.models import Condition
@@ -635,6 +636,22 @@ class SessionForm:
                 )
                 self._reading_paths.append((row.index, phase))
         return readings
+
+    def checkable_injections(self) -> tuple[list[InjectionInput], list[str]]:
+        """The rows the safety rules can read as they stand, and the names of the others (a
+        value to correct); nothing is marked on the form, which may be half typed."""
+        parse_failed = set(self._parse_failed)
+        readable: list[InjectionInput] = []
+        unreadable: list[str] = []
+        for i, row in enumerate(self.injection_rows):
+            probe = InjectionRow(index=i, values=row.values)
+            item = self._clean_injection(probe)
+            if probe.errors or check_injection(i, item, self.catalog):
+                unreadable.append(f"{row.site_name}, {row.side_word or 'side not chosen'}")
+            else:
+                readable.append(item)
+        self._parse_failed = parse_failed
+        return readable, unreadable
 
     def add_errors(self, errors: Iterable[FieldError]) -> None:
         """Attach FieldErrors (from the checks or the service) to the inputs they name."""

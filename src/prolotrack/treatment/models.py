@@ -89,10 +89,31 @@ class Session(models.Model):
     )
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
+    # A physician's override of the findings that block this session (DOMAIN 3.2, "Software
+    # rule": a hard stop until a clinician documents the referral or override).
+    override_reason = models.TextField(blank=True)
+    override_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    override_at = models.DateTimeField(null=True, blank=True)
+    override_codes = models.JSONField(
+        default=list, blank=True, help_text="The codes of the blocking findings overridden."
+    )
 
     class Meta:
         ordering = ["performed_at", "id"]
         constraints = [
+            models.CheckConstraint(
+                # An override is whole (who, when, why) or absent.
+                name="session_override_complete",
+                condition=models.Q(
+                    override_by__isnull=True, override_at__isnull=True, override_reason=""
+                )
+                | (
+                    models.Q(override_by__isnull=False, override_at__isnull=False)
+                    & ~models.Q(override_reason="")
+                ),
+            ),
             models.CheckConstraint(
                 name="session_pain_before_range",
                 condition=models.Q(pain_before__isnull=True) | models.Q(pain_before__lte=10),
@@ -118,6 +139,10 @@ class Session(models.Model):
     @property
     def is_signed(self) -> bool:
         return self.signed_at is not None
+
+    @property
+    def is_overridden(self) -> bool:
+        return self.override_at is not None
 
 
 class SessionAmendment(models.Model):

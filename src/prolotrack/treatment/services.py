@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.db.models import F
@@ -24,6 +25,9 @@ from prolotrack.treatment.models import (
     SessionAmendment,
     TreatmentSeries,
 )
+
+if TYPE_CHECKING:
+    from prolotrack.treatment.safety import Override
 
 
 class ChartingError(Exception):
@@ -130,11 +134,16 @@ def session_record(
     readings: Sequence[ReadingInput] = (),
     session: Session | None = None,
     expected_version: int | None = None,
+    override: Override | None = None,
 ) -> Session:
     """Create a session, or replace an unsigned one's content, with all its rows at once.
 
     ``expected_version`` is the version the editor opened; if the stored session has moved on,
     StaleEdit is raised and nothing is written (optimistic locking).
+
+    ``override`` is the physician's override of the findings that block this content (from
+    ``safety.session_safety_gate``); it is stored with the session, and a save without one
+    clears an earlier override, since it was about other content.
     """
     errors = check_session(
         pain_before=pain_before,
@@ -144,8 +153,16 @@ def session_record(
     )
     if timezone.is_naive(performed_at):
         errors.append(FieldError("performed_at", "The time must include its time zone."))
+    if override is not None and not override.reason.strip():
+        errors.append(FieldError("override_reason", "An override needs its reason."))
     if errors:
         raise ChartingError(errors)
+    override_fields = {
+        "override_reason": override.reason.strip() if override else "",
+        "override_by": override.by if override else None,
+        "override_at": override.at if override else None,
+        "override_codes": list(override.codes) if override else [],
+    }
     with transaction.atomic():
         if session is None:
             session = Session.objects.create(
@@ -156,6 +173,7 @@ def session_record(
                 pain_before=pain_before,
                 pain_after=pain_after,
                 notes=notes,
+                **override_fields,
             )
         else:
             if session.series_id != series.pk:
@@ -172,6 +190,7 @@ def session_record(
                 notes=notes,
                 practitioner=practitioner,
                 version=F("version") + 1,
+                **override_fields,
             )
             if not updated:
                 current = Session.objects.get(pk=session.pk)

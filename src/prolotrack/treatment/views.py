@@ -17,6 +17,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.db.models import Prefetch
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
@@ -26,12 +27,14 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from prolotrack.accounts.models import Role, User
+from prolotrack.audit.models import Action
+from prolotrack.audit.services import audit_record
 from prolotrack.core.catalog import Catalog, Depth, load_catalog
-from prolotrack.core.charting import PHASES, FieldError
+from prolotrack.core.charting import PHASES, FieldError, InjectionInput
 from prolotrack.patients import services as patient_services
 from prolotrack.patients.access import get_patient_for_user, require_clinician, require_staff
-from prolotrack.patients.models import Allergy, Condition, Patient
-from prolotrack.treatment import services
+from prolotrack.patients.models import Allergy, Condition, Patient, Screening
+from prolotrack.treatment import safety, services
 from prolotrack.treatment.access import get_series_for_user, get_session_for_user
 from prolotrack.treatment.bodymap import crop_to_primary, primary_sites, series_map
 from prolotrack.treatment.forms import (
@@ -43,6 +46,7 @@ from prolotrack.treatment.forms import (
     SeriesForm,
     SessionForm,
     injection_values,
+    local_to_utc,
     plain_number,
     site_data,
 )
@@ -54,6 +58,7 @@ from prolotrack.treatment.models import (
     SessionAmendment,
     TreatmentSeries,
 )
+from prolotrack.treatment.plan_input import clinic_limits, session_plan
 from prolotrack.treatment.progress import SeriesProgress, adverse_events, series_progress
 
 View = Callable[..., HttpResponse]
@@ -151,6 +156,7 @@ def _render_chart(
     if not user.is_clinician:
         return render(request, "treatment/chart.html", context, status=status)
 
+    context["active"] = safety.active_findings(patient, user=user, now=timezone.now())
     catalog = load_catalog()
     conditions = list(patient.conditions.all())
     condition_names = {c.pk: _condition_name(catalog, c) for c in conditions}
@@ -287,15 +293,40 @@ def _session_form(
             return _render_session_form(request, series, session, form, last_rows)
         if form.is_valid(require_version=session is not None):
             assert form.cleaned is not None
+            # Whoever fixes a draft, the note stays with the practitioner who treated.
+            practitioner = session.practitioner if session else request.user
+            check = _session_check(
+                series,
+                session,
+                practitioner=practitioner,
+                performed_at=form.cleaned.performed_at,
+                injections=form.cleaned.injections,
+            )
             try:
-                saved = services.session_record(
-                    series=series,
-                    # Whoever fixes a draft, the note stays with the practitioner who treated.
-                    practitioner=session.practitioner if session else request.user,
-                    session=session,
-                    expected_version=form.version if session else None,
-                    **form.cleaned.as_kwargs(),
+                override = safety.session_safety_gate(
+                    check=check,
+                    user=request.user,
+                    override_reason=str(request.POST.get("override_reason", "")),
+                    acknowledged=str(request.POST.get("acknowledge", "")),
+                    now=timezone.now(),
                 )
+            except safety.SafetyRefused as exc:
+                return _render_session_form(
+                    request, series, session, form, last_rows, check=check, refused=exc.errors
+                )
+            try:
+                # The override and its audit event are stored together or not at all.
+                with transaction.atomic():
+                    saved = services.session_record(
+                        series=series,
+                        practitioner=practitioner,
+                        session=session,
+                        expected_version=form.version if session else None,
+                        override=override,
+                        **form.cleaned.as_kwargs(),
+                    )
+                    if override is not None:
+                        _audit_override(request, saved, override)
             except services.ChartingError as exc:
                 form.add_errors(exc.errors)
             except services.SessionSigned:
@@ -318,14 +349,105 @@ def _session_form(
     return _render_session_form(request, series, session, form, last_rows)
 
 
+def _session_check(
+    series: TreatmentSeries,
+    session: Session | None,
+    *,
+    practitioner: User,
+    performed_at: dt.datetime,
+    injections: Sequence[InjectionInput],
+    unchecked: Sequence[str] = (),
+) -> safety.SessionCheck:
+    """The safety findings of a session plan, built from the records by ``plan_input``."""
+    plan = session_plan(
+        series=series,
+        practitioner=practitioner,
+        performed_at=performed_at,
+        injections=injections,
+        session=session,
+    )
+    return safety.check_session_plan(
+        plan,
+        limits=clinic_limits(series.clinic),
+        screening=Screening.objects.latest_for(series.patient),
+        unchecked=unchecked,
+    )
+
+
+def _form_check(
+    request: HttpRequest, series: TreatmentSeries, session: Session | None, form: SessionForm
+) -> safety.SessionCheck:
+    """The findings of the form as it stands, perhaps half typed: rows with a value to
+    correct are left out and named."""
+    try:
+        performed_at = local_to_utc(form.values.get("performed_at", ""), form.tz)
+    except ValueError:
+        performed_at = session.performed_at if session else timezone.now()
+    injections, unchecked = form.checkable_injections()
+    return _session_check(
+        series,
+        session,
+        practitioner=session.practitioner if session else request.user,
+        performed_at=performed_at,
+        injections=injections,
+        unchecked=unchecked,
+    )
+
+
+def _safety_context(
+    request: HttpRequest,
+    session: Session | None,
+    check: safety.SessionCheck,
+    refused: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """What the findings panel shows: the findings, the totals, the acknowledgement and, for
+    a physician when something blocks, the override reason (kept as typed)."""
+    if request.method == "POST":
+        reason = str(request.POST.get("override_reason", ""))
+        ticked = str(request.POST.get("acknowledge", ""))
+    else:
+        reason, ticked = (session.override_reason if session else ""), ""
+    return {
+        "check": check,
+        "may_override": safety.may_override(request.user),
+        "override_reason": reason,
+        "acknowledged": bool(check.warnings) and ticked == check.warnings_key,
+        "refused": refused or {},
+        "min_override_reason": safety.MIN_OVERRIDE_REASON,
+    }
+
+
+def _audit_override(request: HttpRequest, session: Session, override: safety.Override) -> None:
+    # The audit detail takes short texts: the codes go in as many 200-character parts as needed.
+    parts: list[str] = []
+    for code in override.codes:
+        if parts and len(parts[-1]) + 1 + len(code) <= 200:
+            parts[-1] += f",{code}"
+        else:
+            parts.append(code)
+    detail: dict[str, object] = {"count": len(override.codes)}
+    detail.update({("codes" if i == 0 else f"codes_{i + 1}"): p for i, p in enumerate(parts)})
+    audit_record(
+        request=request,
+        action=Action.OVERRIDE,
+        target=session,
+        patient_id=session.series.patient_id,
+        detail=detail,
+    )
+
+
 def _render_session_form(
     request: HttpRequest,
     series: TreatmentSeries,
     session: Session | None,
     form: SessionForm,
     last_rows: list[dict[str, str]],
+    *,
+    check: safety.SessionCheck | None = None,
+    refused: dict[str, str] | None = None,
 ) -> HttpResponse:
     catalog = load_catalog()
+    check = check or _form_check(request, series, session, form)
     bodymap = crop_to_primary(
         series_map(catalog, region=series.region, modality=series.modality, injected=form.injected)
     )
@@ -362,8 +484,50 @@ def _render_session_form(
                 index="__i__", site="", side="", site_name="", values={}
             ),
             "phases": PHASES,
+            "findings_url": (
+                reverse("treatment:session_findings", args=[session.pk])
+                if session
+                else reverse("treatment:series_findings", args=[series.pk])
+            ),
+            **_safety_context(request, session, check, refused),
         },
     )
+
+
+# Live findings (the session form's panel, refreshed as rows change) ----------------------------
+
+
+@clinical_page
+@require_POST
+def series_findings(request: HttpRequest, series_id: int) -> HttpResponse:
+    series = get_series_for_user(request.user, series_id)
+    return _findings_panel(request, series, None)
+
+
+@clinical_page
+@require_POST
+def session_findings(request: HttpRequest, session_id: int) -> HttpResponse:
+    session = get_session_for_user(request.user, session_id)
+    if session.is_signed:
+        return HttpResponse(
+            "This session is signed and cannot be edited; add an amendment instead.",
+            status=409,
+            content_type="text/plain; charset=utf-8",
+        )
+    return _findings_panel(request, session.series, session)
+
+
+def _findings_panel(
+    request: HttpRequest, series: TreatmentSeries, session: Session | None
+) -> HttpResponse:
+    """The findings panel for the posted form, as the session form would show it."""
+    form = SessionForm.from_post(
+        request.POST, catalog=load_catalog(), modality=series.modality, tz=clinic_zone(request.user)
+    )
+    check = _form_check(request, series, session, form)
+    context = {"patient": series.patient, "session": session}
+    context.update(_safety_context(request, session, check))
+    return render(request, "treatment/_findings_panel.html", context)
 
 
 def _render_conflict(request: HttpRequest, session: Session, form: SessionForm) -> HttpResponse:

@@ -1,6 +1,9 @@
 /* The session form (rows added from the body map, the site list or the last session) and the
    "New series" defaults. Every button here is also a submit button the server understands, so
-   the form works without this script; with it, nothing reloads. Plain JavaScript. */
+   the form works without this script; with it, nothing reloads. Plain JavaScript.
+
+   The safety panel is refreshed by htmx on the form's "change" event; rows added or removed
+   here fire that event too, since the browser fires none for them. */
 (function () {
   "use strict";
 
@@ -93,6 +96,7 @@
       injectionBox.appendChild(row);
       ensureReading(site, side);
       refresh();
+      findingsChanged();
       return true;
     }
 
@@ -113,6 +117,7 @@
         if (!typed) { reading.remove(); }
       }
       refresh();
+      findingsChanged();
       say("Removed " + siteName(site) + ", " + side + ".");
       var target = next && next.querySelector("[data-remove-row]");
       (target || document.getElementById("injections-h")).focus();
@@ -121,6 +126,11 @@
     function unitLabel() {
       var select = form.querySelector("[data-unit-select]");
       return select.options[select.selectedIndex].text;
+    }
+
+    // Ask htmx for fresh findings: rows changed without an input event of their own.
+    function findingsChanged() {
+      form.dispatchEvent(new Event("change", { bubbles: true }));
     }
 
     function refresh() {
@@ -193,6 +203,16 @@
     });
     form.addEventListener("input", function (event) {
       if (event.target.matches("[data-field=volume_ml]")) { refresh(); }
+    });
+    // A screen reader hears the panel's one-line summary when the findings change.
+    var firstSummary = form.querySelector("[data-findings-summary]");
+    var lastSummary = firstSummary ? firstSummary.getAttribute("data-findings-summary") : null;
+    document.body.addEventListener("htmx:afterSwap", function (event) {
+      if (!event.target.matches || !event.target.matches("[data-findings-panel]")) { return; }
+      var summary = event.target.querySelector("[data-findings-summary]");
+      var text = summary ? summary.getAttribute("data-findings-summary") : "";
+      if (text && text !== lastSummary) { say(text); }
+      lastSummary = text;
     });
     refresh();
   }
