@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "ninja",
     "prolotrack.accounts",
     "prolotrack.patients",
     "prolotrack.treatment",

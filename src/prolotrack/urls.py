@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from prolotrack.api.v1 import api as api_v1
 from prolotrack.web import views as web_views
 
 urlpatterns = [
@@ -15,5 +16,6 @@ urlpatterns = [
     path("health/", web_views.health, name="health"),
     path("patients/", include("prolotrack.patients.urls")),
     path("audit/", include("prolotrack.audit.urls")),
+    path("api/v1/", api_v1.urls),
     path("", include("prolotrack.treatment.urls")),
 ]
