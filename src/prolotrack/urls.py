@@ -1,12 +1,11 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 from prolotrack.api.v1 import api as api_v1
 from prolotrack.web import views as web_views
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="patients:list", permanent=False), name="home"),
+    path("", web_views.home, name="home"),
     path(
         "login/",
         auth_views.LoginView.as_view(template_name="registration/login.html"),

@@ -8,6 +8,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from prolotrack.audit.decorators import audit_refusals
+from prolotrack.audit.models import Action, Outcome
+from prolotrack.audit.services import audit_record
 from prolotrack.patients import services
 from prolotrack.patients.access import get_patient_for_user
 from prolotrack.patients.forms import ScreeningForm
@@ -17,6 +20,7 @@ from prolotrack.treatment.services import ChartingError
 from prolotrack.treatment.views import clinical_page
 
 
+@audit_refusals(object_type="patient", id_kwarg="patient_id")
 @clinical_page
 @require_http_methods(["GET", "POST"])
 def screening(request: HttpRequest, patient_id: int) -> HttpResponse:
@@ -24,16 +28,27 @@ def screening(request: HttpRequest, patient_id: int) -> HttpResponse:
     form = ScreeningForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.screening_record(
+            recorded = services.screening_record(
                 patient=patient, recorded_by=request.user, **form.cleaned_data
             )
         except ChartingError as exc:
             for error in exc.errors:
                 form.add_error(error.field if error.field in form.fields else None, error.message)
         else:
+            audit_record(request=request, action=Action.CREATE, target=recorded)
             messages.success(request, "Screening saved. Its findings are below.")
             return redirect(reverse("patients:screening", args=[patient.pk]) + "#findings")
     latest = Screening.objects.latest_for(patient)
+    # A GET reads the latest screening; a POST that gets here stored nothing.
+    audit_record(
+        request=request,
+        action=Action.CREATE if request.method == "POST" else Action.READ,
+        outcome=Outcome.FAILED if request.method == "POST" else Outcome.OK,
+        object_type="screening",
+        object_id=latest.pk if latest and request.method == "GET" else "",
+        patient_id=patient.pk,
+        clinic_id=patient.clinic_id,
+    )
     findings = screening_findings(patient, user=request.user, screening=latest) if latest else []
     return render(
         request,

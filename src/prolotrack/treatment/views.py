@@ -27,7 +27,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from prolotrack.accounts.models import Role, User
-from prolotrack.audit.models import Action
+from prolotrack.audit.decorators import audit_refusals
+from prolotrack.audit.models import Action, Outcome
 from prolotrack.audit.services import audit_record
 from prolotrack.core.catalog import Catalog, Depth, load_catalog
 from prolotrack.core.charting import PHASES, FieldError, InjectionInput
@@ -128,10 +129,12 @@ def _condition_name(catalog: Catalog, condition: Condition) -> str:
 
 
 @login_required
+@audit_refusals(object_type="patient", id_kwarg="patient_id")
 def chart(request: HttpRequest, patient_id: int) -> HttpResponse:
     _refuse_patients(request.user)
     require_staff(request.user)
     patient = get_patient_for_user(request.user, patient_id)
+    audit_record(request=request, action=Action.READ, target=patient)
     with timezone.override(clinic_zone(request.user)):
         return _render_chart(request, patient)
 
@@ -207,6 +210,7 @@ def _render_chart(
     return render(request, "treatment/chart.html", context, status=status)
 
 
+@audit_refusals(object_type="patient", id_kwarg="patient_id")
 @clinical_page
 @require_POST
 def condition_add(request: HttpRequest, patient_id: int) -> HttpResponse:
@@ -214,15 +218,19 @@ def condition_add(request: HttpRequest, patient_id: int) -> HttpResponse:
     form = ConditionForm(request.POST, catalog=load_catalog())
     if form.is_valid():
         try:
-            patient_services.condition_add(patient=patient, **form.cleaned_data)
+            condition = patient_services.condition_add(patient=patient, **form.cleaned_data)
         except services.ChartingError as exc:
             _apply_errors(form, exc.errors)
         else:
+            audit_record(request=request, action=Action.CREATE, target=condition)
             messages.success(request, "Condition added.")
             return redirect(reverse("treatment:chart", args=[patient.pk]) + "#conditions")
+    # Nothing was stored: a failed create.
+    _audit_failed(request, Action.CREATE, "condition", patient.pk)
     return _render_chart(request, patient, condition_form=form)
 
 
+@audit_refusals(object_type="patient", id_kwarg="patient_id")
 @clinical_page
 @require_POST
 def series_new(request: HttpRequest, patient_id: int) -> HttpResponse:
@@ -241,14 +249,17 @@ def series_new(request: HttpRequest, patient_id: int) -> HttpResponse:
         except services.ChartingError as exc:
             _apply_errors(form, exc.errors)
         else:
+            audit_record(request=request, action=Action.CREATE, target=series, object_type="series")
             messages.success(request, "Treatment series started.")
             return redirect(reverse("treatment:chart", args=[patient.pk]) + f"#series-{series.pk}")
+    _audit_failed(request, Action.CREATE, "series", patient.pk)
     return _render_chart(request, patient, series_form=form)
 
 
 # The session form -------------------------------------------------------------------------------
 
 
+@audit_refusals(object_type="series", id_kwarg="series_id")
 @clinical_page
 @require_http_methods(["GET", "POST"])
 def session_new(request: HttpRequest, series_id: int) -> HttpResponse:
@@ -256,11 +267,14 @@ def session_new(request: HttpRequest, series_id: int) -> HttpResponse:
     return _session_form(request, series, None)
 
 
+@audit_refusals(object_type="session", id_kwarg="session_id")
 @clinical_page
 @require_http_methods(["GET", "POST"])
 def session_edit(request: HttpRequest, session_id: int) -> HttpResponse:
     session = get_session_for_user(request.user, session_id)
     if session.is_signed:
+        attempt = Action.CHANGE if request.method == "POST" else Action.READ
+        _audit_failed(request, attempt, "session", session.series.patient_id, session.pk)
         return _refuse_signed(request, session)
     return _session_form(request, session.series, session)
 
@@ -290,6 +304,8 @@ def _session_form(
     if request.method == "POST":
         form = SessionForm.from_post(request.POST, **kwargs)
         if form.apply_action(request.POST, last_rows=last_rows):
+            # A row added or removed without JavaScript: the form shown again, nothing saved.
+            _audit_session_form(request, series, session, Action.READ)
             return _render_session_form(request, series, session, form, last_rows)
         if form.is_valid(require_version=session is not None):
             assert form.cleaned is not None
@@ -311,6 +327,7 @@ def _session_form(
                     now=timezone.now(),
                 )
             except safety.SafetyRefused as exc:
+                _audit_session_form(request, series, session, Outcome.FAILED)
                 return _render_session_form(
                     request, series, session, form, last_rows, check=check, refused=exc.errors
                 )
@@ -331,11 +348,16 @@ def _session_form(
                 form.add_errors(exc.errors)
             except services.SessionSigned:
                 assert session is not None
+                _audit_session_form(request, series, session, Outcome.FAILED)
                 return _refuse_signed(request, session)
             except services.StaleEdit:
                 assert session is not None
+                _audit_session_form(request, series, session, Outcome.FAILED)
                 return _render_conflict(request, session, form)
             else:
+                _audit_session_form(
+                    request, series, saved, Action.CHANGE if session else Action.CREATE
+                )
                 messages.success(request, "Session saved as a draft. Sign it when it is complete.")
                 return redirect("treatment:session_detail", saved.pk)
     elif session is not None:
@@ -346,7 +368,47 @@ def _session_form(
             copy_from=previous if request.GET.get("copy") == "last" else None,
             **kwargs,
         )
+    # A GET reads the form (the series' data shown); a POST that gets here saved nothing.
+    _audit_session_form(
+        request, series, session, Outcome.FAILED if request.method == "POST" else Action.READ
+    )
     return _render_session_form(request, series, session, form, last_rows)
+
+
+def _audit_session_form(
+    request: HttpRequest,
+    series: TreatmentSeries,
+    session: Session | None,
+    result: Action | Outcome,
+) -> None:
+    """One event for one use of the session form: `result` is the action (read, or the save's
+    create or change), or Outcome.FAILED for a save that stored nothing."""
+    if result == Outcome.FAILED:
+        action, outcome = (Action.CHANGE if session else Action.CREATE), Outcome.FAILED
+    else:
+        action, outcome = Action(result), Outcome.OK
+    audit_record(
+        request=request,
+        action=action,
+        outcome=outcome,
+        target=session or series,
+        object_type="session" if session else "series",
+        patient_id=series.patient_id,
+    )
+
+
+def _audit_failed(
+    request: HttpRequest, action: Action, object_type: str, patient_id: int, object_id: object = ""
+) -> None:
+    """An attempt that stored nothing (invalid form, refused by the rules, signed already)."""
+    audit_record(
+        request=request,
+        action=action,
+        outcome=Outcome.FAILED,
+        object_type=object_type,
+        object_id=object_id,
+        patient_id=patient_id,
+    )
 
 
 def _session_check(
@@ -497,13 +559,16 @@ def _render_session_form(
 # Live findings (the session form's panel, refreshed as rows change) ----------------------------
 
 
+@audit_refusals(object_type="series", id_kwarg="series_id")
 @clinical_page
 @require_POST
 def series_findings(request: HttpRequest, series_id: int) -> HttpResponse:
     series = get_series_for_user(request.user, series_id)
+    _audit_session_form(request, series, None, Action.READ)
     return _findings_panel(request, series, None)
 
 
+@audit_refusals(object_type="session", id_kwarg="session_id")
 @clinical_page
 @require_POST
 def session_findings(request: HttpRequest, session_id: int) -> HttpResponse:
@@ -514,6 +579,7 @@ def session_findings(request: HttpRequest, session_id: int) -> HttpResponse:
             status=409,
             content_type="text/plain; charset=utf-8",
         )
+    _audit_session_form(request, session.series, session, Action.READ)
     return _findings_panel(request, session.series, session)
 
 
@@ -673,12 +739,16 @@ def _render_detail(
     return render(request, "treatment/session_detail.html", context, status=status)
 
 
+@audit_refusals(object_type="session", id_kwarg="session_id")
 @clinical_page
 @require_http_methods(["GET"])
 def session_detail(request: HttpRequest, session_id: int) -> HttpResponse:
-    return _render_detail(request, get_session_for_user(request.user, session_id))
+    session = get_session_for_user(request.user, session_id)
+    _audit_session_form(request, session.series, session, Action.READ)
+    return _render_detail(request, session)
 
 
+@audit_refusals(object_type="session", id_kwarg="session_id")
 @clinical_page
 @require_POST
 def session_sign(request: HttpRequest, session_id: int) -> HttpResponse:
@@ -686,14 +756,18 @@ def session_sign(request: HttpRequest, session_id: int) -> HttpResponse:
     try:
         services.session_sign(session=session, user=request.user)
     except services.SessionSigned:
+        _audit_failed(request, Action.SIGN, "session", session.series.patient_id, session.pk)
         messages.info(request, "This session was already signed.")
     except services.ChartingError as exc:
+        _audit_failed(request, Action.SIGN, "session", session.series.patient_id, session.pk)
         messages.error(request, " ".join(e.message for e in exc.errors))
     else:
+        _audit_session_form(request, session.series, session, Action.SIGN)
         messages.success(request, "Session signed. From now on it can only be amended.")
     return redirect("treatment:session_detail", session.pk)
 
 
+@audit_refusals(object_type="session", id_kwarg="session_id")
 @clinical_page
 @require_POST
 def session_amend(request: HttpRequest, session_id: int) -> HttpResponse:
@@ -707,11 +781,14 @@ def session_amend(request: HttpRequest, session_id: int) -> HttpResponse:
         except services.ChartingError as exc:
             _apply_errors(form, exc.errors)
         else:
+            _audit_session_form(request, session.series, session, Action.AMEND)
             messages.success(request, "Amendment added.")
             return redirect(reverse("treatment:session_detail", args=[session.pk]) + "#amendments")
+    _audit_failed(request, Action.AMEND, "session", session.series.patient_id, session.pk)
     return _render_detail(request, session, amend_form=form)
 
 
+@audit_refusals(object_type="session", id_kwarg="session_id")
 @clinical_page
 @require_POST
 def adverse_event_add(request: HttpRequest, session_id: int) -> HttpResponse:
@@ -719,14 +796,22 @@ def adverse_event_add(request: HttpRequest, session_id: int) -> HttpResponse:
     form = AdverseEventForm(request.POST, catalog=load_catalog())
     if form.is_valid():
         try:
-            services.adverse_event_add(
+            event = services.adverse_event_add(
                 session=session, today=timezone.localdate(), **form.cleaned_data
             )
         except services.ChartingError as exc:
             _apply_errors(form, exc.errors)
         else:
+            audit_record(
+                request=request,
+                action=Action.CREATE,
+                target=event,
+                object_type="adverse_event",
+                patient_id=session.series.patient_id,
+            )
             messages.success(request, "Adverse event recorded.")
             return redirect(
                 reverse("treatment:session_detail", args=[session.pk]) + "#adverse-events"
             )
+    _audit_failed(request, Action.CREATE, "adverse_event", session.series.patient_id)
     return _render_detail(request, session, ae_form=form)
