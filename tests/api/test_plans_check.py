@@ -4,50 +4,23 @@ import json
 
 import pytest
 
+from tests.core.rules.plan_helpers import injection, plan_data
+
 URL = "/api/v1/plans/check"
 
 
 def plan(**changes):
-    data = {
-        "jurisdiction": "CA-BC",
-        "practitioner": {"profession": "physician", "certifications": []},
-        "patient": {
-            "age": 54,
-            "sex": "female",
-            "weight_kg": 70.0,
-            "diabetes": False,
-            "anticoagulant": False,
-            "bleeding_disorder": False,
-            "pregnant": False,
-            "allergies": [],
-            "symptoms": [],
-            "history": [],
-            "infection_at_site": False,
-        },
-        "series": {
-            "modality": "classic",
-            "session_number": 1,
-            "date": "2026-11-05",
-            "previous_session_date": None,
-        },
-        # Two syringes of 15 ml: at most 20 ml goes into one injection.
-        "injections": [
-            {
-                "region": "knee",
-                "side": side,
-                "depth": "deep",
-                "volume_ml": 15.0,
-                "needle_gauge": 25,
-                "solution": {
-                    "dextrose_pct": 0,
-                    "lidocaine_pct": 1,
-                    "mannitol_pct": 0,
-                    "epinephrine": False,
-                },
-            }
-            for side in ("left", "right")
-        ],
-    }
+    """Two 15 ml syringes of plain 1% lidocaine (at most 20 ml go into one injection)."""
+    lidocaine = injection(
+        depth="deep",
+        volume_ml=15.0,
+        needle_gauge=25,
+        solution={"dextrose_pct": 0, "lidocaine_pct": 1},
+    )
+    data = plan_data(
+        injections=[lidocaine, {**lidocaine, "side": "right"}],
+        series={"modality": "classic", "previous_session_date": "2026-10-08"},
+    )
     data.update(changes)
     return data
 
