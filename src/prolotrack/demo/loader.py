@@ -16,7 +16,6 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from prolotrack.accounts.models import Clinic, PractitionerProfile, User
-from prolotrack.core import units
 from prolotrack.core.synth import (
     SynthClinic,
     SynthPatient,
@@ -32,6 +31,7 @@ from prolotrack.treatment.models import (
     Session,
     TreatmentSeries,
 )
+from prolotrack.treatment.services import injection_rows, reading_rows
 
 # Rows per INSERT statement: large enough to amortise the round trip, small enough to stay far
 # under SQLite's limit on bound parameters.
@@ -153,8 +153,9 @@ def _chunk_load(
     readings: list[AlgometerReading] = []
     events: list[AdverseEvent] = []
     for visit, row in sessions:
-        injections += _injection_rows(cid, row.pk, visit)
-        readings += _reading_rows(cid, row.pk, visit)
+        ids = {"clinic_id": cid, "session_id": row.pk}
+        injections += injection_rows(**ids, injections=[i.as_input() for i in visit.injections])
+        readings += reading_rows(**ids, readings=[r.as_input() for r in visit.readings])
         events += _adverse_event_rows(cid, row.pk, visit)
     Injection.objects.bulk_create(injections, batch_size=BATCH_SIZE)
     AlgometerReading.objects.bulk_create(readings, batch_size=BATCH_SIZE)
@@ -206,42 +207,6 @@ def _session_row(cid: int, series_id: int, author: User, s: SynthSession) -> Ses
         signed_at=s.performed_at + SIGNED_AFTER if s.signed else None,
         signed_by_id=author.pk if s.signed else None,
     )
-
-
-def _injection_rows(cid: int, session_id: int, s: SynthSession) -> list[Injection]:
-    return [
-        Injection(
-            clinic_id=cid,
-            session_id=session_id,
-            position=i,
-            site=item.site,
-            side=item.side,
-            depth=item.depth,
-            dextrose_pct=item.dextrose_pct,
-            lidocaine_pct=item.lidocaine_pct,
-            mannitol_pct=item.mannitol_pct,
-            epinephrine=item.epinephrine,
-            volume_ml=item.volume_ml,
-            needle_gauge=item.needle_gauge,
-        )
-        for i, item in enumerate(s.injections)
-    ]
-
-
-def _reading_rows(cid: int, session_id: int, s: SynthSession) -> list[AlgometerReading]:
-    return [
-        AlgometerReading(
-            clinic_id=cid,
-            session_id=session_id,
-            site=r.site,
-            side=r.side,
-            phase=r.phase,
-            value=r.value,
-            unit=r.unit,
-            value_kpa=units.to_kpa(float(r.value), r.unit),
-        )
-        for r in s.readings
-    ]
 
 
 def _adverse_event_rows(cid: int, session_id: int, s: SynthSession) -> list[AdverseEvent]:

@@ -85,11 +85,15 @@ def series_create(
     )
 
 
-def _injection_rows(session: Session, injections: Sequence[InjectionInput]) -> list[Injection]:
+def injection_rows(
+    *, clinic_id: int, session_id: int, injections: Sequence[InjectionInput]
+) -> list[Injection]:
+    """Unsaved Injection rows for one session, in charted order. The one place that maps the
+    charting inputs to rows: the session form and the loaders of generated data share it."""
     return [
         Injection(
-            clinic_id=session.clinic_id,
-            session=session,
+            clinic_id=clinic_id,
+            session_id=session_id,
             position=i,
             site=item.site,
             side=item.side,
@@ -106,11 +110,14 @@ def _injection_rows(session: Session, injections: Sequence[InjectionInput]) -> l
     ]
 
 
-def _reading_rows(session: Session, readings: Sequence[ReadingInput]) -> list[AlgometerReading]:
+def reading_rows(
+    *, clinic_id: int, session_id: int, readings: Sequence[ReadingInput]
+) -> list[AlgometerReading]:
+    """Unsaved AlgometerReading rows, each with its canonical kPa value beside the entered one."""
     return [
         AlgometerReading(
-            clinic_id=session.clinic_id,
-            session=session,
+            clinic_id=clinic_id,
+            session_id=session_id,
             site=item.site,
             side=item.side,
             phase=item.phase,
@@ -200,8 +207,9 @@ def session_record(
             session.refresh_from_db()
             session.injections.all().delete()
             session.readings.all().delete()
-        Injection.objects.bulk_create(_injection_rows(session, injections))
-        AlgometerReading.objects.bulk_create(_reading_rows(session, readings))
+        ids = {"clinic_id": session.clinic_id, "session_id": session.pk}
+        Injection.objects.bulk_create(injection_rows(**ids, injections=injections))
+        AlgometerReading.objects.bulk_create(reading_rows(**ids, readings=readings))
     return session
 
 
