@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import io
 import json
 import os
@@ -15,50 +14,22 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-PLAN: dict[str, Any] = {
-    "jurisdiction": "CA-BC",
-    "practitioner": {"profession": "physician", "certifications": []},
-    "patient": {
-        "age": 54,
-        "sex": "female",
-        "weight_kg": 70.0,
-        "diabetes": False,
-        "anticoagulant": False,
-        "bleeding_disorder": False,
-        "pregnant": False,
-        "allergies": [],
-        "symptoms": [],
-        "history": [],
-        "infection_at_site": False,
-    },
-    "series": {
-        "modality": "classic",
-        "session_number": 2,
-        "date": "2026-11-05",
-        "previous_session_date": "2026-10-08",
-    },
-    "injections": [
-        {
-            "region": "knee",
-            "side": "left",
-            "depth": "intra_articular",
-            "volume_ml": 20,
-            "needle_gauge": 22,
-            "solution": {
-                "dextrose_pct": 15,
-                "lidocaine_pct": 0.2,
-                "mannitol_pct": 0,
-                "epinephrine": False,
-            },
-        }
-    ],
-}
+from tests.core.rules.plan_helpers import injection, plan_data
 
 
 def plan(**patient: Any) -> dict[str, Any]:
-    data = copy.deepcopy(PLAN)
-    data["patient"].update(patient)
-    return data
+    """A classic knee session: 20 ml intra-articular of 15% dextrose with 0.2% lidocaine."""
+    knee = injection(
+        depth="intra_articular",
+        volume_ml=20,
+        needle_gauge=22,
+        solution={"dextrose_pct": 15, "lidocaine_pct": 0.2},
+    )
+    return plan_data(
+        injections=[knee],
+        patient=patient,
+        series={"modality": "classic", "previous_session_date": "2026-10-08"},
+    )
 
 
 def run(data: object, tmp_path: Path) -> tuple[int, str]:
