@@ -45,17 +45,25 @@ CSV_COLUMNS = [
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+def _filter_form(request: HttpRequest) -> tuple[AuditFilterForm, HttpResponse | None]:
+    """The filters of the list and the export; invalid ones answer 400 with the form's errors."""
+    clinic = request.user.clinic
+    form = AuditFilterForm(request.GET, clinic_id=clinic.pk)
+    if form.is_valid():
+        return form, None
+    context = {"form": form, "page": None, "time_zone": clinic.time_zone}
+    return form, render(request, "audit/list.html", context, status=400)
+
+
 @require_GET
 @login_required
 @audit_refusals(object_type="audit_event")
 def audit_list(request: HttpRequest) -> HttpResponse:
-    events = audit_events_for_user(request.user)
+    form, refusal = _filter_form(request)
+    if refusal:
+        return refusal
     clinic = request.user.clinic
-    form = AuditFilterForm(request.GET, clinic_id=clinic.pk)
-    if not form.is_valid():
-        context = {"form": form, "page": None, "time_zone": clinic.time_zone}
-        return render(request, "audit/list.html", context, status=400)
-    events = form.filter(events, clinic.time_zone).newest_first()
+    events = form.filter(audit_events_for_user(request.user), clinic.time_zone).newest_first()
     page = Paginator(events, settings.PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"form": form, "page": page, "time_zone": clinic.time_zone}
     return render(request, "audit/list.html", context)
@@ -65,12 +73,11 @@ def audit_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @audit_refusals(object_type="audit_event")
 def audit_export(request: HttpRequest) -> HttpResponse:
-    events = audit_events_for_user(request.user)
+    form, refusal = _filter_form(request)
+    if refusal:
+        return refusal
     clinic = request.user.clinic
-    form = AuditFilterForm(request.GET, clinic_id=clinic.pk)
-    if not form.is_valid():
-        context = {"form": form, "page": None, "time_zone": clinic.time_zone}
-        return render(request, "audit/list.html", context, status=400)
+    events = audit_events_for_user(request.user)
     # Recorded first, so the export lists itself when the filters match it. The patient id
     # filter goes into the detail only: any number may be typed there.
     audit_record(
