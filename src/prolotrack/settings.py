@@ -109,6 +109,9 @@ INSTALLED_APPS = [
     "prolotrack.demo",
     "prolotrack.audit",
     "prolotrack.ops",
+    "prolotrack.diary",
+    "prolotrack.outcomes",
+    "prolotrack.interop",
 ]
 
 MIDDLEWARE = [

@@ -16,5 +16,8 @@ urlpatterns = [
     path("patients/", include("prolotrack.patients.urls")),
     path("audit/", include("prolotrack.audit.urls")),
     path("api/v1/", api_v1.urls),
+    path("diary/", include("prolotrack.diary.urls")),
+    path("outcomes/", include("prolotrack.outcomes.urls")),
+    path("interop/", include("prolotrack.interop.urls")),
     path("", include("prolotrack.treatment.urls")),
 ]

@@ -82,6 +82,12 @@ class Session(models.Model):
     pain_after = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="Pain about 15 minutes after the injections, 0-10."
     )
+    pgic = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="Patient Global Impression of Change at this visit, 1-7: 1 = very much "
+        "improved, 4 = no change, 7 = very much worse (DOMAIN 4.4).",
+    )
     notes = models.TextField(blank=True)
     signed_at = models.DateTimeField(null=True, blank=True)
     signed_by = models.ForeignKey(
@@ -113,6 +119,10 @@ class Session(models.Model):
                     models.Q(override_by__isnull=False, override_at__isnull=False)
                     & ~models.Q(override_reason="")
                 ),
+            ),
+            models.CheckConstraint(
+                name="session_pgic_range",
+                condition=models.Q(pgic__isnull=True) | models.Q(pgic__gte=1, pgic__lte=7),
             ),
             models.CheckConstraint(
                 name="session_pain_before_range",
