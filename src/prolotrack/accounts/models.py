@@ -57,6 +57,9 @@ class User(AbstractUser):
         Clinic, on_delete=models.PROTECT, null=True, blank=True, related_name="users"
     )
     role = models.CharField(max_length=32, choices=Role.choices, default=Role.FRONT_DESK)
+    # Raised by "Sign out other devices" and by deactivation: a session that was started under
+    # an older number is ended at its next request (web.middleware.SessionLifetimeMiddleware).
+    session_generation = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         constraints = [
@@ -69,6 +72,11 @@ class User(AbstractUser):
     @property
     def is_clinician(self) -> bool:
         return self.role in CLINICIAN_ROLES
+
+    @property
+    def needs_second_factor(self) -> bool:
+        """Every role that can see another person's health information signs in with TOTP."""
+        return self.role != Role.PATIENT
 
     @property
     def display_name(self) -> str:
@@ -110,3 +118,22 @@ class PractitionerProfile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user.display_name} ({self.get_profession_display()})"
+
+
+class SignInRequest(models.Model):
+    """One sign-in attempt (a POST to the sign-in page), kept for a minute to limit the rate
+    of attempts per address (accounts.ratelimit)."""
+
+    address = models.CharField(max_length=45)
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            # "How many attempts from this address in the last minute?" on every sign-in.
+            models.Index(fields=["address", "at"], name="signin_request_address_at"),
+            # Pruning what is older than a minute, for every address at once.
+            models.Index(fields=["at"], name="signin_request_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"sign-in attempt from {self.address} at {self.at:%Y-%m-%d %H:%M:%S}"
