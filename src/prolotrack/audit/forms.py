@@ -49,6 +49,7 @@ class AuditFilterForm(forms.Form):
     outcome = forms.ChoiceField(
         choices=[("", "Any outcome"), *Outcome.choices], required=False, label="Outcome"
     )
+    break_glass = forms.BooleanField(required=False, label="Break-glass only")
 
     def __init__(self, *args: Any, clinic_id: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -86,6 +87,8 @@ class AuditFilterForm(forms.Form):
             events = events.filter(action=data["action"])
         if data.get("outcome"):
             events = events.filter(outcome=data["outcome"])
+        if data.get("break_glass"):
+            events = events.filter(break_glass=True)
         return events
 
     def summary(self) -> dict[str, object]:
@@ -97,7 +100,27 @@ class AuditFilterForm(forms.Form):
                 summary[name] = data[name].isoformat()
         if data.get("user"):
             summary["user_id"] = data["user"].pk
-        for name in ("patient_id", "action", "outcome"):
+        for name in ("patient_id", "action", "outcome", "break_glass"):
             if data.get(name):
                 summary[name] = data[name]
         return summary
+
+
+# The periods of the break-glass review, in days: the daily review first.
+REVIEW_PERIODS = {1: "Last 24 hours", 7: "Last 7 days", 30: "Last 30 days", 90: "Last 90 days"}
+
+
+class BreakGlassReviewForm(forms.Form):
+    days = forms.TypedChoiceField(
+        choices=list(REVIEW_PERIODS.items()),
+        coerce=int,
+        required=False,
+        empty_value=1,
+        label="Period",
+    )
+
+    def period_days(self) -> int:
+        """The chosen period; the daily review when the form is unbound or invalid."""
+        if self.is_valid():
+            return int(self.cleaned_data.get("days") or 1)
+        return 1

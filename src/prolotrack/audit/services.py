@@ -26,7 +26,7 @@ from django.db import connection, models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from prolotrack.accounts.models import User
+from prolotrack.accounts.models import CLINICIAN_ROLES, User
 from prolotrack.audit.models import (
     CHECKPOINT_ID,
     GENESIS_HASH,
@@ -35,7 +35,7 @@ from prolotrack.audit.models import (
     AuditEvent,
     Outcome,
 )
-from prolotrack.patients.models import Patient
+from prolotrack.patients.models import BreakGlassGrant, Patient
 
 # The PostgreSQL advisory lock that serialises appends (the bytes of "ptaudit1").
 APPEND_LOCK_KEY = int.from_bytes(b"ptaudit1", "big")
@@ -185,6 +185,8 @@ def audit_record(
         clinic_id = derived.get("clinic_id")
     if clinic_id is None and user is not None:
         clinic_id = getattr(user, "clinic_id", None)
+    if not break_glass:
+        break_glass = _under_break_glass(user, patient_id)
     fields = {
         "user_id": user.pk if user is not None else None,
         "username": clean_text(user.get_username() if user is not None else "", 150),
@@ -200,6 +202,18 @@ def audit_record(
         "detail": _clean_detail(detail),
     }
     return _append(fields)
+
+
+def _under_break_glass(user: Any, patient_id: int | None) -> bool:
+    """True while ``user`` holds a live break-glass grant on ``patient_id``.
+
+    Every event of that user on that patient is then flagged, whatever page wrote it, so the
+    review shows all that was done under the grant (RELIABILITY.md T22).
+    """
+    if user is None or patient_id is None or getattr(user, "role", "") not in CLINICIAN_ROLES:
+        return False
+    grants = BreakGlassGrant.objects.active(timezone.now())
+    return grants.filter(user_id=user.pk, patient_id=patient_id).exists()
 
 
 def audit_record_login_failed(

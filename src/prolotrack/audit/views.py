@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 from collections.abc import Iterator
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Count, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -16,9 +19,10 @@ from django.views.decorators.http import require_GET
 
 from prolotrack.audit.access import audit_events_for_user
 from prolotrack.audit.decorators import audit_refusals
-from prolotrack.audit.forms import AuditFilterForm
+from prolotrack.audit.forms import AuditFilterForm, BreakGlassReviewForm
 from prolotrack.audit.models import Action, AuditEvent, AuditEventQuerySet
 from prolotrack.audit.services import audit_record
+from prolotrack.patients.models import BreakGlassGrant
 
 CSV_COLUMNS = [
     "id",
@@ -88,6 +92,65 @@ def audit_export(request: HttpRequest) -> HttpResponse:
     filename = f"audit-{timezone.now():%Y%m%d-%H%M%S}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+@require_GET
+@login_required
+@audit_refusals(object_type="break_glass_grant")
+def break_glass_review(request: HttpRequest) -> HttpResponse:
+    """The clinic's break-glass accesses of the period, newest first, for their review."""
+    audit_events_for_user(request.user)  # admins and auditors only: 403 for anyone else
+    clinic = request.user.clinic
+    form = BreakGlassReviewForm(request.GET)
+    if request.GET and not form.is_valid():
+        context = {"form": form, "grants": None, "time_zone": clinic.time_zone}
+        return render(request, "audit/break_glass.html", context, status=400)
+    days = form.period_days()
+    now = timezone.now()
+    grants = _grants_under_review(clinic.pk, since=now - dt.timedelta(days=days))
+    audit_record(
+        request=request,
+        action=Action.LIST,
+        object_type="break_glass_grant",
+        detail={"days": days, "count": len(grants)},
+    )
+    context = {
+        "form": form,
+        "grants": grants,
+        "days": days,
+        "now": now,
+        "time_zone": clinic.time_zone,
+    }
+    return render(request, "audit/break_glass.html", context)
+
+
+def _grants_under_review(clinic_id: int, *, since: dt.datetime) -> list[BreakGlassGrant]:
+    """The clinic's grants since ``since``, each with ``events``: what was done under it.
+
+    An event is under a grant when it is that user's, on that patient, flagged break-glass,
+    and written while the grant ran; the grant's own event is not counted.
+    """
+    under = (
+        AuditEvent.objects.filter(
+            clinic_id=OuterRef("clinic_id"),
+            patient_id=OuterRef("patient_id"),
+            user_id=OuterRef("user_id"),
+            break_glass=True,
+            at__gte=OuterRef("created_at"),
+            at__lt=OuterRef("expires_at"),
+        )
+        .exclude(action=Action.BREAK_GLASS)
+        .order_by()
+        .values("clinic_id")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return list(
+        BreakGlassGrant.objects.filter(clinic_id=clinic_id, created_at__gte=since)
+        .select_related("user", "patient")
+        .annotate(events=Coalesce(Subquery(under), Value(0)))
+        .order_by("-created_at", "-id")
+    )
 
 
 class _Echo:

@@ -11,8 +11,16 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
+from prolotrack.accounts.models import CLINICIAN_ROLES, User
 from prolotrack.core.rules.vocabulary import History, Symptom
-from prolotrack.patients.models import Allergy, Patient, Sex
+from prolotrack.patients.models import (
+    BREAK_GLASS_MINUTES,
+    BREAK_GLASS_REASON_MAX,
+    BREAK_GLASS_REASON_MIN,
+    Allergy,
+    Patient,
+    Sex,
+)
 
 
 class LocalisedDecimalField(forms.DecimalField):
@@ -270,3 +278,61 @@ def _getlist(data: Mapping[str, Any], key: str) -> list[str]:
         return [str(v) for v in getlist(key)]
     value = data.get(key) or []
     return [str(v) for v in value] if isinstance(value, list | tuple) else [str(value)]
+
+
+class BreakGlassForm(forms.Form):
+    """The reason a practitioner gives to open the record of a patient outside their care."""
+
+    reason = forms.CharField(
+        label="Reason",
+        min_length=BREAK_GLASS_REASON_MIN,
+        max_length=BREAK_GLASS_REASON_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=(
+            f"Why you need this record now, in {BREAK_GLASS_REASON_MIN}-{BREAK_GLASS_REASON_MAX} "
+            f"characters. It is kept in the audit trail and reviewed by the clinic; access ends "
+            f"after {BREAK_GLASS_MINUTES} minutes."
+        ),
+        error_messages={
+            "required": "Give the reason you need this record.",
+            "min_length": (
+                f"Give a reason of at least {BREAK_GLASS_REASON_MIN} characters that a "
+                "reviewer can check."
+            ),
+            "max_length": f"Keep the reason under {BREAK_GLASS_REASON_MAX} characters.",
+        },
+    )
+    next = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def clean_reason(self) -> str:
+        reason = " ".join(self.cleaned_data["reason"].split())
+        if len(reason) < BREAK_GLASS_REASON_MIN:
+            raise forms.ValidationError(self.fields["reason"].error_messages["min_length"])
+        return reason
+
+
+class CareTeamForm(forms.Form):
+    """Put a practitioner of the clinic on a patient's care team."""
+
+    clinician = forms.ModelChoiceField(
+        queryset=User.objects.none(),
+        label="Practitioner",
+        empty_label="Choose a practitioner",
+        error_messages={
+            "required": "Choose the practitioner to add.",
+            "invalid_choice": "Choose a practitioner of this clinic who is not on the team yet.",
+        },
+    )
+
+    def __init__(self, *args: Any, patient: Patient, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["clinician"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = (
+            User.objects.filter(
+                clinic_id=patient.clinic_id, role__in=CLINICIAN_ROLES, is_active=True
+            )
+            .exclude(care_memberships__patient=patient)
+            .order_by("last_name", "first_name", "username")
+        )
+        field.label_from_instance = lambda user: user.display_name  # type: ignore[attr-defined]

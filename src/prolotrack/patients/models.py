@@ -6,6 +6,7 @@ import datetime as dt
 
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 from prolotrack.accounts.models import Clinic, User
 from prolotrack.core.catalog import Side
@@ -72,6 +73,15 @@ class Patient(models.Model):
         blank=True,
         related_name="patient_record",
         help_text="The patient's own sign-in, for the diary.",
+    )
+    # The clinicians who treat this patient and so open their clinical pages; anyone else of
+    # the clinic breaks the glass first (patients.access, patients.break_glass).
+    care_team = models.ManyToManyField(
+        User,
+        through="CareTeamMember",
+        through_fields=("patient", "user"),
+        related_name="care_patients",
+        blank=True,
     )
     # Optimistic locking: every change bumps it; a save with a stale version is refused.
     version = models.PositiveIntegerField(default=1)
@@ -186,3 +196,82 @@ class Screening(models.Model):
     def is_clear(self) -> bool:
         """True when every answer was no."""
         return not (self.symptoms or self.history or self.infection_at_site)
+
+
+class CareTeamMember(models.Model):
+    """A clinician who has ``patient`` in their care, and who put them on the care team."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="care_members")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="care_memberships")
+    added_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["added_at", "id"]
+        constraints = [
+            # Also the index of the access check "is this user on this patient's team?".
+            models.UniqueConstraint(fields=["patient", "user"], name="care_team_member_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} cares for {self.patient_id}"
+
+
+# How long a break-glass grant opens a patient's record (RELIABILITY.md T22, issue 3 item 5).
+BREAK_GLASS_MINUTES = 60
+# The reason must say something: "emergency" alone is not a reason a reviewer can check.
+BREAK_GLASS_REASON_MIN = 10
+# The reason goes whole into the audit event's detail, which keeps 200 characters of a text.
+BREAK_GLASS_REASON_MAX = 200
+
+
+class BreakGlassGrantQuerySet(models.QuerySet["BreakGlassGrant"]):
+    def active(self, now: dt.datetime) -> BreakGlassGrantQuerySet:
+        """Grants that open their patient's record at ``now``."""
+        return self.filter(created_at__lte=now, expires_at__gt=now)
+
+
+class BreakGlassGrant(models.Model):
+    """A clinician's emergency access to a patient outside their care, with its reason.
+
+    The grant is also the clinic's notification: clinic administrators and auditors review
+    every grant on the break-glass page of the audit trail.
+    """
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="break_glass_grants")
+    patient = models.ForeignKey(
+        Patient, on_delete=models.CASCADE, related_name="break_glass_grants"
+    )
+    reason = models.CharField(max_length=BREAK_GLASS_REASON_MAX)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+
+    objects = BreakGlassGrantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                name="break_glass_expires_after_start",
+                condition=models.Q(expires_at__gt=models.F("created_at")),
+            ),
+            models.CheckConstraint(name="break_glass_reason_given", condition=~models.Q(reason="")),
+        ]
+        indexes = [
+            # The access check and audit_record(): this user's live grant on this patient.
+            models.Index(
+                fields=["user", "patient", "expires_at"], name="break_glass_user_patient_idx"
+            ),
+            # The review page: one clinic's grants, newest first.
+            models.Index(fields=["clinic", "-created_at"], name="break_glass_clinic_recent_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Break-glass of user {self.user_id} on patient {self.patient_id}"
+
+    def is_active(self, now: dt.datetime) -> bool:
+        return self.created_at <= now < self.expires_at

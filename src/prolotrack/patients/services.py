@@ -14,7 +14,7 @@ from prolotrack.accounts.models import CLINICIAN_ROLES, Clinic, User
 from prolotrack.core.catalog import load_catalog
 from prolotrack.core.charting import FieldError
 from prolotrack.core.rules.vocabulary import History, Symptom, in_order
-from prolotrack.patients.models import Condition, Patient, Screening
+from prolotrack.patients.models import CareTeamMember, Condition, Patient, Screening
 from prolotrack.treatment.services import ChartingError, StaleEdit
 
 # The fields a patient form may write; anything else (clinic, version, user) is never taken
@@ -36,11 +36,33 @@ PATIENT_FIELDS = (
 )
 
 
-def patient_create(*, clinic: Clinic, **fields: Any) -> Patient:
+def patient_create(*, clinic: Clinic, created_by: User | None = None, **fields: Any) -> Patient:
+    """Create a patient; a practitioner who creates one has them in their care from the start."""
     unknown = set(fields) - set(PATIENT_FIELDS)
     if unknown:
         raise TypeError(f"patient_create() got fields it does not take: {sorted(unknown)}")
-    return Patient.objects.create(clinic=clinic, **fields)
+    with transaction.atomic():
+        patient = Patient.objects.create(clinic=clinic, **fields)
+        if created_by is not None and created_by.role in CLINICIAN_ROLES:
+            care_team_add(patient=patient, user=created_by, added_by=created_by)
+    return patient
+
+
+def care_team_add(*, patient: Patient, user: User, added_by: User | None) -> CareTeamMember:
+    """Put ``user``, a practitioner of the patient's clinic, on the patient's care team.
+
+    Adding someone already on the team changes nothing and returns their membership.
+    """
+    if user.role not in CLINICIAN_ROLES or user.clinic_id != patient.clinic_id:
+        raise ChartingError(
+            [FieldError("clinician", "Only a practitioner of the patient's clinic can be added.")]
+        )
+    member, _ = CareTeamMember.objects.get_or_create(
+        patient=patient,
+        user=user,
+        defaults={"clinic_id": patient.clinic_id, "added_by": added_by},
+    )
+    return member
 
 
 def patient_update(*, patient: Patient, expected_version: int, **fields: Any) -> Patient:

@@ -1,10 +1,15 @@
-"""Which series and sessions a user may see: always through the patient's clinic."""
+"""Which series and sessions a user may see: always through the patient's clinic and care.
+
+A practitioner of the clinic reaches a series or session of a patient outside their care only
+after breaking the glass (``patients.access.require_care``); another clinic's ids answer 404.
+"""
 
 from __future__ import annotations
 
 from django.http import Http404
 
 from prolotrack.accounts.models import CLINICIAN_ROLES, Role, User
+from prolotrack.patients.access import require_care
 from prolotrack.treatment.models import Session, TreatmentSeries
 
 
@@ -22,6 +27,7 @@ def get_series_for_user(user: User, series_id: int) -> TreatmentSeries:
         )
     if series is None:
         raise Http404("No such treatment series.")
+    require_care(user, series.patient)
     return series
 
 
@@ -41,4 +47,5 @@ def get_session_for_user(user: User, session_id: int) -> Session:
         )
     if session is None:
         raise Http404("No such session.")
+    require_care(user, session.series.patient)
     return session
