@@ -1,17 +1,24 @@
 """The JSON API, version 1: /api/v1/, described by OpenAPI at /api/v1/openapi.json.
 
 Operations call the same services as the pages and the CLI, so behaviour cannot drift between
-them. Every error has one shape: {"error": {"code", "message", "field"}}.
+them. Every error has one shape: {"error": {"code", "message", "field"}} (``api.errors``), and
+every operation declares each answer it gives. Callers sign in with a session (a browser) or an
+API token (``Authorization: Bearer ...``, ``api.auth``).
 """
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from ninja import NinjaAPI, Schema, Status
-from ninja.errors import AuthenticationError
-from ninja.security import django_auth
+from django.http import HttpRequest
+from ninja import NinjaAPI, Status
 
 from prolotrack.accounts.models import CLINICIAN_ROLES
+from prolotrack.api import errors
+from prolotrack.api.auth import AUTH
+from prolotrack.api.errors import error, responses
+from prolotrack.api.outcomes import router as outcomes_router
+from prolotrack.api.patients import router as patients_router
+from prolotrack.api.schemas import PlanCheckOut
+from prolotrack.api.treatment import router as treatment_router
 from prolotrack.core.rules import PlanError, check_plan, parse_plan_json
 
 # The plan body is parsed by core's strict parser (the same as `prolotrack check-plan`), so the
@@ -24,50 +31,22 @@ PLAN_BODY_SCHEMA = {
 }
 
 
-class ErrorDetail(Schema):
-    code: str
-    message: str
-    field: str
-
-
-class ErrorOut(Schema):
-    error: ErrorDetail
-
-
-class FindingOut(Schema):
-    code: str
-    kind: str
-    severity: str
-    message: str
-    source: str
-
-
-class TotalsOut(Schema):
-    lidocaine_mg: float
-    dextrose_g: float
-    volume_ml: float
-
-
-class PlanCheckOut(Schema):
-    findings: list[FindingOut]
-    totals: TotalsOut
-
-
 api = NinjaAPI(
     title="prolotrack API",
     version="1",
     urls_namespace="api-v1",
-    auth=django_auth,
+    auth=AUTH,
 )
-
-
-def error(code: str, message: str, field: str = "") -> dict[str, dict[str, str]]:
-    return {"error": {"code": code, "message": message, "field": field}}
+errors.install(api)
+api.add_router("/", patients_router)
+api.add_router("/", treatment_router)
+api.add_router("/", outcomes_router)
+api.add_router("/fhir/", "prolotrack.interop.fhir_api.router")
 
 
 @api.post(
     "/plans/check",
-    response={200: PlanCheckOut, 401: ErrorOut, 403: ErrorOut, 422: ErrorOut},
+    response=responses({200: PlanCheckOut}, 401, 403, 422),
     summary="Check an injection plan against the safety rules",
     openapi_extra={
         "requestBody": {
@@ -88,8 +67,3 @@ def plans_check(request: HttpRequest) -> Status[dict[str, object]]:
     except PlanError as exc:
         return Status(422, error("invalid", exc.message, exc.path))
     return Status(200, check_plan(plan).as_dict())
-
-
-@api.exception_handler(AuthenticationError)
-def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    return api.create_response(request, error("unauthenticated", "Sign in first."), status=401)
