@@ -1,0 +1,101 @@
+"""Round trips: export, import into an empty clinic, export again: the same resources."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from prolotrack.accounts.models import Clinic
+from prolotrack.demo.services import clinic_delete
+from prolotrack.interop.fhir.export import Scope, bulk_export, patient_bundle, resources
+from prolotrack.interop.fhir.importer import import_fhir
+from prolotrack.patients.models import Patient
+from prolotrack.treatment.models import AlgometerReading, Injection, Session
+from tests.interop.test_fhir_world import load_fhir_clinic, normalize, read_ndjson
+
+NAME = "FHIR Test Clinic"
+
+
+@pytest.fixture
+def clinic(db):
+    return load_fhir_clinic(name=NAME)
+
+
+def test_a_clinic_round_trips_through_bulk_ndjson(clinic, tmp_path):
+    bulk_export(clinic, tmp_path / "first")
+    counts = {
+        "sessions": Session.objects.filter(clinic=clinic).count(),
+        "injections": Injection.objects.filter(clinic=clinic).count(),
+        "readings": AlgometerReading.objects.filter(clinic=clinic).count(),
+    }
+    clinic_delete(clinic)
+
+    result = import_fhir(tmp_path / "first", clinic_name=NAME)
+    again = result.clinic
+    assert again.pk != clinic.pk
+    assert counts == {
+        "sessions": Session.objects.filter(clinic=again).count(),
+        "injections": Injection.objects.filter(clinic=again).count(),
+        "readings": AlgometerReading.objects.filter(clinic=again).count(),
+    }
+    bulk_export(again, tmp_path / "second")
+    first, second = read_ndjson(tmp_path / "first"), read_ndjson(tmp_path / "second")
+    assert len(first) == len(second)
+    assert normalize(first) == normalize(second)
+
+
+def test_a_patient_bundle_round_trips(clinic, tmp_path):
+    patient = Patient.objects.filter(clinic=clinic).order_by("pk").first()
+    bundle = patient_bundle(patient, "https://clinic.example/api/v1/fhir")
+    path = tmp_path / "bundle.json"
+    path.write_text(json.dumps(bundle), encoding="utf-8")
+    before = [(e["resource"]["resourceType"], e["resource"]) for e in bundle["entry"]]
+    clinic_delete(clinic)
+
+    result = import_fhir(path, clinic_name="Imported Clinic")
+    assert Clinic.objects.filter(name="Imported Clinic").exists()
+    [again] = Patient.objects.filter(clinic=result.clinic)
+    after = list(resources(Scope(result.clinic, again.pk)))
+    first, second = normalize(before), normalize(after)
+    # The Organization carries the clinic's name, which the import chose.
+    assert first[0]["name"] == NAME and second[0]["name"] == "Imported Clinic"
+    first[0]["name"] = second[0]["name"]
+    assert first == second
+
+
+# RELIABILITY.md T28 asks for at least 500 examples; each one loads, exports, deletes and
+# imports a clinic, so the suite runs a few and a nightly run raises the number:
+# PROLOTRACK_FHIR_EXAMPLES=500 uv run pytest tests/interop/test_fhir_roundtrip.py
+EXAMPLES = int(os.environ.get("PROLOTRACK_FHIR_EXAMPLES", "8"))
+
+
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    seed=st.integers(min_value=0, max_value=10**6),
+    patients=st.integers(min_value=1, max_value=3),
+    pgic=st.lists(st.integers(min_value=1, max_value=7), max_size=4),
+)
+def test_any_small_generated_clinic_round_trips(db, tmp_path_factory, seed, patients, pgic):
+    clinic = load_fhir_clinic(patients=patients, seed=seed, name="Property Clinic")
+    for session, value in zip(
+        Session.objects.filter(clinic=clinic).order_by("-pk"), pgic, strict=False
+    ):
+        session.pgic = value
+        session.save(update_fields=["pgic"])
+    folder = tmp_path_factory.mktemp("roundtrip")
+    bulk_export(clinic, folder / "first")
+    clinic_delete(clinic)
+    again = import_fhir(folder / "first", clinic_name="Property Clinic").clinic
+    try:
+        bulk_export(again, folder / "second")
+        assert normalize(read_ndjson(folder / "first")) == normalize(read_ndjson(folder / "second"))
+    finally:
+        clinic_delete(again)
