@@ -7,7 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 from prolotrack.accounts.models import Role
-from tests.conftest import PASSWORD, make_user
+from tests.conftest import PASSWORD, make_user, pass_second_factor
 
 
 def test_signed_out_visitors_are_sent_to_sign_in(db):
@@ -27,16 +27,20 @@ def test_signed_out_visitors_are_sent_to_sign_in(db):
     ],
 )
 def test_sign_in_lands_on_the_roles_page(world, role, landing):
-    make_user(world.clinic, "lander", role)
+    user = make_user(world.clinic, "lander", role)
     client = Client()
     response = client.post(reverse("login"), {"username": "lander", "password": PASSWORD})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("accounts:second_factor") + "?next=%2F"
+    response = pass_second_factor(client, user, next_url="/")
     assert response.status_code == 302 and response["Location"] == reverse("home")
     response = client.get(reverse("home"))
     assert response.status_code == 302 and response["Location"] == reverse(landing)
 
 
-def test_a_patient_has_no_landing_page(world):
-    assert world.client_for(world.patient_user).get(reverse("home")).status_code == 403
+def test_a_patient_lands_on_their_diary(world):
+    response = world.client_for(world.patient_user).get(reverse("home"))
+    assert response.status_code == 302 and response["Location"] == reverse("diary:today")
 
 
 @pytest.mark.parametrize(

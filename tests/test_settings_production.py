@@ -18,7 +18,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from tests.conftest import PASSWORD
+from prolotrack.accounts.otp import current_code
+from tests.conftest import PASSWORD, second_factor_device
 
 SECURITY_SETTINGS = [
     "DEBUG",
@@ -218,6 +219,21 @@ def test_production_cookies_are_host_only_secure_and_same_site(production_settin
     }
     assert signed_in.cookies["__Host-sessionid"]["max-age"] == 12 * 60 * 60
     assert "sessionid" not in signed_in.cookies and "csrftoken" not in signed_in.cookies
+    # The second step renews the session id: its cookie carries the same flags.
+    device = second_factor_device(world.physician)
+    step = client.get(signed_in["Location"], secure=True)
+    verified = client.post(
+        signed_in["Location"],
+        {
+            "code": current_code(device),
+            "csrfmiddlewaretoken": step.context["csrf_token"],
+        },
+        secure=True,
+        headers={"Origin": "https://testserver", "Referer": "https://testserver/login/"},
+    )
+    assert verified.status_code == 302
+    assert cookie_flags(verified, "__Host-sessionid")["secure"] is True
+    assert cookie_flags(verified, "__Host-sessionid")["httponly"] is True
     assert client.get(reverse("patients:list"), secure=True).status_code == 200
 
 

@@ -12,7 +12,14 @@ import sys
 
 # Django names a command after its module, and a module name cannot hold a dash; these are the
 # documented, dashed spellings of such commands.
-ALIASES = {"check-plan": "check_plan"}
+ALIASES = {
+    "check-plan": "check_plan",
+    "api-token": "api_token",
+    "export-registry": "export_registry",
+    "import-registry": "import_registry",
+    "export-fhir": "export_fhir",
+    "import-fhir": "import_fhir",
+}
 
 
 def _dealias(args: list[str]) -> list[str]:

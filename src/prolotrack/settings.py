@@ -6,6 +6,7 @@ variable, instead of running with a guess.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import secrets
 from pathlib import Path
@@ -103,6 +104,12 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "ninja",
+    # The job runner (diary reminders): its ORM broker needs no server besides the database.
+    "django_q",
+    # Sign-in protection (issue 3 item 5): the second factor and the lockout; see the auth block.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
     "prolotrack.accounts",
     "prolotrack.patients",
     "prolotrack.treatment",
@@ -112,6 +119,7 @@ INSTALLED_APPS = [
     "prolotrack.diary",
     "prolotrack.outcomes",
     "prolotrack.interop",
+    "prolotrack.api",
 ]
 
 MIDDLEWARE = [
@@ -121,10 +129,22 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Sign-in protection (see the auth block): which device verified the user, then the end of
+    # idle, too old or revoked sessions. The second-factor wall and axes come last.
+    "django_otp.middleware.OTPMiddleware",
+    "prolotrack.web.middleware.SessionLifetimeMiddleware",
+    # PostgreSQL: the signed-in user's clinic for row-level security (ops.rls); off on SQLite.
+    "prolotrack.ops.middleware.ClinicScopeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "prolotrack.web.middleware.SecurityHeadersMiddleware",
     "prolotrack.web.middleware.CorrelatedErrorMiddleware",
+    "prolotrack.patients.break_glass.BreakGlassMiddleware",
+    # Sign-in protection: a staff user without a verified second factor reaches only the
+    # second-factor pages (checked as the view is chosen, after the CSRF check); axes turns a
+    # locked-out sign-in into its page, last as its documentation asks.
+    "prolotrack.web.middleware.SecondFactorRequiredMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "prolotrack.urls"
@@ -182,6 +202,9 @@ DATABASES = _databases()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
+# --- Sign-in protection (RELIABILITY.md T15, T20, T21; issue 3 item 5) -------------------------
+# Passwords: at least 12 characters, common and all-numeric ones refused, no upper limit below
+# Django's own 4096 (passphrases of 64+ characters and any Unicode are welcome).
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
@@ -195,6 +218,56 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# The lockout backend refuses a (username, address) pair after too many failures before any
+# password is checked; ModelBackend then checks the password.
+AUTHENTICATION_BACKENDS = [
+    "prolotrack.accounts.backends.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# django-axes: 5 failures per (username, address) lock that pair for 15 minutes. Locking per
+# pair, not per username, means an attacker elsewhere cannot lock a clinician out of their own
+# desk; locking per pair, not per address, means one clinic behind one address is not locked
+# out by one colleague's typos. A success clears the pair's failures.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = dt.timedelta(minutes=15)
+AXES_RESET_ON_SUCCESS = True
+# Exactly 15 minutes from the fifth failure, however often the locked pair keeps trying.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# The same client address as the audit trail (X-Forwarded-For only from AUDIT_TRUSTED_PROXIES).
+AXES_CLIENT_IP_CALLABLE = "prolotrack.audit.services.client_ip"
+# Successful sign-ins are in the audit trail already.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
+# A second, per-address limit on sign-in attempts, whatever the usernames: 20 a minute.
+SIGN_IN_RATE_PER_MINUTE = 20
+
+# The second factor (TOTP, django-otp) for every role but patients; see accounts/otp.py.
+OTP_TOTP_ISSUER = "prolotrack"
+# django-otp's own throttle (1, 2, 4... seconds) is off: after 5 wrong codes in a row the
+# device is locked for 15 minutes instead (accounts/otp.py), a plainer rule to explain.
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_FAILURE_LIMIT = 5
+OTP_LOCK_MINUTES = 15
+
+# Session lifetimes. Staff: signed out after 15 minutes without a request, and 12 hours after
+# signing in whatever they do (HIPAA automatic logoff). Patients keep their diary on their own
+# phone: no idle limit, signed out PROLOTRACK_PATIENT_SESSION_DAYS after signing in.
+STAFF_SESSION_IDLE_MINUTES = 15
+STAFF_SESSION_MAX_HOURS = 12
+PATIENT_SESSION_DAYS = env_int("PROLOTRACK_PATIENT_SESSION_DAYS", 30, minimum=1, maximum=365)
+
+# Demo only: the second-factor page shows the current code under a "demo only" banner. Set by
+# `prolotrack demo` for its own server; refused in production.
+DEMO_SHOW_CODES = env_bool("PROLOTRACK_DEMO_SHOW_CODES", False)
+if PRODUCTION and DEMO_SHOW_CODES:
+    raise ImproperlyConfigured(
+        "PROLOTRACK_DEMO_SHOW_CODES must be False when PROLOTRACK_PRODUCTION is True: it shows "
+        "every user's second-factor code on the sign-in page"
+    )
+# --- End of sign-in protection -------------------------------------------------------------------
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
@@ -228,10 +301,10 @@ MEDIA_ROOT = DATA_DIR / "uploads"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
-# 12 hours for staff (RELIABILITY.md). Django counts it from the last time the session was
-# saved, which is at sign-in unless a view writes to the session. A strict absolute limit and the
-# 15-minute idle logoff come with the session-lifecycle change (T15).
-SESSION_COOKIE_AGE = 12 * 60 * 60
+# The stored session's own expiry, a backstop: staff sessions are saved on every request, so it
+# slides; the 15-minute idle and 12-hour absolute limits are enforced by
+# SessionLifetimeMiddleware. Patients' sessions are given PATIENT_SESSION_DAYS at sign-in.
+SESSION_COOKIE_AGE = STAFF_SESSION_MAX_HOURS * 60 * 60
 
 # A TLS-terminating proxy in front may redirect to HTTPS itself (PROLOTRACK_SSL_REDIRECT=False),
 # and may tell Django that the original request was HTTPS (PROLOTRACK_TRUST_PROXY_HEADER=True).
@@ -258,6 +331,36 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
 PAGE_SIZE = env_int("PROLOTRACK_PAGE_SIZE", 25, minimum=5, maximum=500)
+
+# --- Patient diary: email, sign-in links, the job runner -----------------------------------------
+# Email goes through Django's backends: the console (printed by the server) unless an SMTP host
+# is set. PROLOTRACK_SITE_URL is how emails sent without a request (reminders) link back here.
+EMAIL_HOST = os.environ.get("PROLOTRACK_EMAIL_HOST", "")
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_PORT = env_int("PROLOTRACK_EMAIL_PORT", 587, minimum=1, maximum=65535)
+EMAIL_HOST_USER = os.environ.get("PROLOTRACK_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("PROLOTRACK_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("PROLOTRACK_EMAIL_TLS", True)
+DEFAULT_FROM_EMAIL = os.environ.get("PROLOTRACK_EMAIL_FROM", "prolotrack <noreply@localhost>")
+SITE_URL = os.environ.get("PROLOTRACK_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# A patient's one-time sign-in link works once, within this many minutes.
+SIGN_IN_LINK_MINUTES = env_int("PROLOTRACK_SIGN_IN_LINK_MINUTES", 30, minimum=5, maximum=1440)
+# django-q2 on the ORM broker: `prolotrack qcluster` runs the scheduled jobs (diary reminders).
+Q_CLUSTER = {
+    "name": "prolotrack",
+    "orm": "default",
+    "workers": env_int("PROLOTRACK_JOB_WORKERS", 1, minimum=1, maximum=16),
+    "timeout": 300,
+    "retry": 600,
+    "max_attempts": 3,
+    "catch_up": False,
+    "save_limit": 200,
+    "label": "Jobs",
+}
 
 LOGGING = {
     "version": 1,

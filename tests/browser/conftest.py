@@ -72,6 +72,23 @@ def page(browser: object) -> Iterator[object]:
     context.close()
 
 
+def sign_in_through_form(page: object, live_server: object, user: object, password: str) -> None:
+    """Sign in as a person does: the password, then (staff) the code of their authenticator
+    app, read here from the device the test gives them."""
+    from prolotrack.accounts.otp import current_code
+    from tests.conftest import second_factor_device
+
+    device = second_factor_device(user) if user.needs_second_factor else None  # type: ignore[attr-defined]
+    page.goto(live_server.url + "/")  # type: ignore[attr-defined]
+    page.fill("#id_username", user.username)  # type: ignore[attr-defined]
+    page.fill("#id_password", password)  # type: ignore[attr-defined]
+    page.click("button[type=submit]")  # type: ignore[attr-defined]
+    if device is not None:
+        page.wait_for_url("**/account/second-factor/?**")  # type: ignore[attr-defined]
+        page.fill("#id_code", current_code(device))  # type: ignore[attr-defined]
+        page.click("main button.primary")  # type: ignore[attr-defined]
+
+
 def screenshot(page: object, name: str) -> Path:
     """Keep a picture of what the user saw, for reviewing a run."""
     ARTIFACTS.mkdir(exist_ok=True)

@@ -6,7 +6,7 @@ import pytest
 
 from prolotrack.patients.models import Patient
 from prolotrack.treatment.models import AlgometerReading, Injection, Session
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, sign_in_through_form
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -22,11 +22,8 @@ def test_a_practitioner_charts_a_session_end_to_end(world, live_server, page):
         lambda msg: errors.append(msg.text) if msg.type == "error" else None,
     )
 
-    # Sign in through the real form.
-    page.goto(live_server.url + "/")
-    page.fill("#id_username", world.physician.username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
+    # Sign in through the real forms: the password, then the authenticator app's code.
+    sign_in_through_form(page, live_server, world.physician, PASSWORD)
     page.wait_for_url("**/patients/")
 
     # A new patient.

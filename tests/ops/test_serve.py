@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-STARTUP_SECONDS = 30
+STARTUP_SECONDS = 90
 
 
 def free_port() -> int:
@@ -104,7 +104,7 @@ def serving(env: dict[str, str], *args: str) -> Iterator[tuple[str, list[str]]]:
                 break  # it answers (with a redirect, when it insists on HTTPS)
             except OSError:
                 pass
-            assert time.monotonic() < deadline, "the server did not answer within 30 s"
+            assert time.monotonic() < deadline, "the server did not answer within 90 s"
             time.sleep(0.2)
         yield base, output
     finally:

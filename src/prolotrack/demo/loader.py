@@ -23,7 +23,9 @@ from prolotrack.core.synth import (
     SynthSeries,
     SynthSession,
 )
-from prolotrack.patients.models import Condition, Patient
+from prolotrack.diary.models import DiaryEntry
+from prolotrack.outcomes.summary import session_outcomes_refresh
+from prolotrack.patients.models import CareTeamMember, Condition, Patient
 from prolotrack.treatment.models import (
     AdverseEvent,
     AlgometerReading,
@@ -64,6 +66,8 @@ def clinic_load(synth: SynthClinic, *, password: str | None = None) -> Clinic:
         )
         users = _practitioners_create(clinic, synth.practitioners, make_password(password))
         patients_load(clinic=clinic, practitioners=users, patients=synth.patients)
+        # The outcome dashboard reads the per-session summary: built once the rows are in.
+        session_outcomes_refresh(clinic_id=clinic.pk)
     return clinic
 
 
@@ -148,6 +152,17 @@ def _chunk_load(
         for visit in one.sessions
     ]
     Session.objects.bulk_create([row for _, row in sessions], batch_size=BATCH_SIZE)
+    # Each patient is in the care of the practitioners of their series' sessions: the others of
+    # the clinic break the glass to open the chart (patients.access).
+    team = {
+        (row.patient_id, practitioners[visit.practitioner_key].pk)
+        for one, row in series
+        for visit in one.sessions
+    }
+    CareTeamMember.objects.bulk_create(
+        [CareTeamMember(clinic_id=cid, patient_id=p, user_id=u) for p, u in sorted(team)],
+        batch_size=BATCH_SIZE,
+    )
 
     injections: list[Injection] = []
     readings: list[AlgometerReading] = []
@@ -160,8 +175,20 @@ def _chunk_load(
     Injection.objects.bulk_create(injections, batch_size=BATCH_SIZE)
     AlgometerReading.objects.bulk_create(readings, batch_size=BATCH_SIZE)
     AdverseEvent.objects.bulk_create(events, batch_size=BATCH_SIZE)
-    # Diary entries (SynthPatient.diary) are not written: there is no diary model yet. When the
-    # diary app lands, its rows belong here, in the same transaction.
+    DiaryEntry.objects.bulk_create(
+        (
+            DiaryEntry(
+                clinic_id=cid,
+                patient_id=row.pk,
+                entry_date=e.date,
+                pain=e.pain,
+                pain_back=e.pain_back,
+            )
+            for p, row in patients
+            for e in p.diary
+        ),
+        batch_size=BATCH_SIZE,
+    )
 
 
 def _patient_row(cid: int, p: SynthPatient) -> Patient:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from django.apps import apps
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models, transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from prolotrack.accounts.models import Clinic, Role, User
 from prolotrack.core import synth
@@ -53,6 +55,8 @@ class DemoResult:
     patients: int
     load_seconds: float
     logins: tuple[DemoLogin, ...] = DEMO_LOGINS
+    # Username -> the second-factor device of each demo login (every one is staff).
+    devices: Mapping[str, TOTPDevice] = field(default_factory=dict)
 
 
 def demo_ensure(*, seed: int, patients: int, today: dt.date, reset: bool = False) -> DemoResult:
@@ -94,12 +98,26 @@ def demo_ensure(*, seed: int, patients: int, today: dt.date, reset: bool = False
         User.objects.filter(clinic=clinic, username__in=usernames).update(
             password=make_password(DEMO_PASSWORD), is_active=True
         )
+        devices = demo_devices_ensure(clinic=clinic, usernames=usernames)
     return DemoResult(
         clinic=clinic,
         created=created,
         patients=clinic.patients.count(),
         load_seconds=time.perf_counter() - started,
+        devices=devices,
     )
+
+
+def demo_devices_ensure(*, clinic: Clinic, usernames: list[str]) -> dict[str, TOTPDevice]:
+    """A confirmed authenticator device for each demo login, kept across runs so that a secret
+    added to an app keeps working (``--reset`` makes new ones, with new users)."""
+    devices = {}
+    for user in User.objects.filter(clinic=clinic, username__in=usernames).order_by("pk"):
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
+        if device is None:
+            device = TOTPDevice.objects.create(user=user, name="Demo authenticator", confirmed=True)
+        devices[user.username] = device
+    return devices
 
 
 def clinic_delete(clinic: Clinic) -> None:

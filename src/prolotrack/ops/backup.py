@@ -41,6 +41,7 @@ from django.db import connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations.recorder import MigrationRecorder
 
+from prolotrack.ops import rls
 from prolotrack.ops.tables import (
     NaturalKeys,
     Table,
@@ -81,6 +82,12 @@ def backup_create(
         raise BackupError(f"{path} already exists; choose a new file name")
     if not path.parent.is_dir():
         raise BackupError(f"{path.parent} is not a folder")
+    if not rls.role_bypasses(connections[using]):
+        # Row-level security would hide every clinic's rows: an empty backup that looks whole.
+        raise BackupError(
+            "this database role sees only one clinic's rows (row-level security); "
+            "run the backup as the tables' owner"
+        )
     partial = tempfile.NamedTemporaryFile(  # noqa: SIM115 (renamed or removed below)
         dir=path.parent, prefix=f".{path.name}.", suffix=".partial", delete=False
     )

@@ -31,6 +31,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.recorder import MigrationRecorder
 
+from prolotrack.ops import rls
 from prolotrack.ops.backup import BLOCK, FORMAT, FORMAT_VERSION, MANIFEST
 from prolotrack.ops.tables import (
     Migration,
@@ -88,6 +89,11 @@ def backup_restore(
         for entry in manifest["tables"]:
             _verify_file(tar, entry)
         connection = connections[using]
+        if not rls.role_bypasses(connection):
+            raise RestoreError(
+                "this database role may write only one clinic's rows (row-level security); "
+                "run the restore as the tables' owner"
+            )
         migrations = _check_migrations(connection, manifest)
         registry = schema_models(connection, migrations)
         tables = _tables_matching(manifest, registry)

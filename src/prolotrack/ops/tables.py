@@ -34,8 +34,10 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations.loader import MigrationLoader
 from django.utils.duration import duration_iso_string
 
-# Models of Django's own apps that users' rows need: groups, and the permissions of groups.
-DJANGO_MODELS = ("auth.group", "auth.group_permissions")
+# Models of other apps that users' rows need: groups, and the permissions of groups; and the
+# staff's second-factor devices, without which a restored installation would lock every staff
+# user out. axes' lockout records are not kept: they last 15 minutes.
+DJANGO_MODELS = ("auth.group", "auth.group_permissions", "otp_totp.totpdevice")
 CONTENT_TYPE = "contenttypes.contenttype"
 PERMISSION = "auth.permission"
 # Tables every migrated database fills itself; rows refer to them by natural key.

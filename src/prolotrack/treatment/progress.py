@@ -9,12 +9,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.utils import timezone
 from django.utils.safestring import SafeString
 
 from prolotrack.core.catalog import Catalog
 from prolotrack.core.charting import PHASES
+from prolotrack.core.relief import Relief, relief_trend
 from prolotrack.core.units import MAX_PPT_KG_CM2, kpa_to_kg_cm2
 from prolotrack.treatment import charts
 from prolotrack.treatment.forms import PHASE_LABELS
@@ -29,10 +31,18 @@ class SessionPoint:
     session: Session
     day: dt.date
     injections: int
+    # Days of relief after the session, from the patient's diary (core.relief); None: no entries.
+    relief: Relief | None = None
 
     @property
     def label(self) -> str:
         return f"{self.number}"
+
+    @property
+    def volume_ml(self) -> str:
+        """Total volume injected, from the prefetched injections, as plain text (6.5, not 6.50)."""
+        total = sum((i.volume_ml for i in self.session.injections.all()), Decimal("0"))
+        return charts.fmt_value(float(total))
 
 
 @dataclass
@@ -63,6 +73,8 @@ class SeriesProgress:
     points: list[SessionPoint]
     thresholds: list[SiteThresholds]
     pain_chart: SafeString | None
+    relief_chart: SafeString | None = None
+    relief_trend: str = ""
 
     @property
     def has_pain(self) -> bool:
@@ -70,15 +82,21 @@ class SeriesProgress:
 
 
 def series_progress(
-    series: TreatmentSeries, sessions: Sequence[Session], catalog: Catalog
+    series: TreatmentSeries,
+    sessions: Sequence[Session],
+    catalog: Catalog,
+    relief: Sequence[Relief | None] | None = None,
 ) -> SeriesProgress:
-    """Numbers and charts for ``sessions`` (the series' sessions, in date order)."""
+    """Numbers and charts for ``sessions`` (the series' sessions, in date order), with the
+    relief after each one when ``relief`` (one per session, from the diary) is given."""
+    relief = list(relief) if relief is not None else [None] * len(sessions)
     points = [
         SessionPoint(
             number=i + 1,
             session=s,
             day=timezone.localdate(s.performed_at),
             injections=len(s.injections.all()),
+            relief=relief[i],
         )
         for i, s in enumerate(sessions)
     ]
@@ -101,7 +119,36 @@ def series_progress(
         )
     thresholds = _thresholds(series, sessions, catalog, x_labels)
     return SeriesProgress(
-        series=series, points=points, thresholds=thresholds, pain_chart=pain_chart
+        series=series,
+        points=points,
+        thresholds=thresholds,
+        pain_chart=pain_chart,
+        relief_chart=_relief_chart(series, relief, x_labels, catalog),
+        relief_trend=relief_trend(relief),
+    )
+
+
+def _relief_chart(
+    series: TreatmentSeries,
+    relief: Sequence[Relief | None],
+    x_labels: Sequence[str],
+    catalog: Catalog,
+) -> SafeString | None:
+    """Days of relief after each session: the line should climb (DOMAIN 1.2)."""
+    if not any(r is not None for r in relief):
+        return None
+    top = max(r.days for r in relief if r is not None)
+    return charts.line_chart(
+        chart_id=f"relief-{series.pk}",
+        title=f"Days of relief after each session ({_series_name(series, catalog)})",
+        x_labels=x_labels,
+        lines=charts.styled_lines(
+            [("Relief (days)", [_num(r.days if r else None) for r in relief])]
+        ),
+        y_max=max(top * 1.15, 4.0),
+        y_label="Days",
+        width=560,
+        height=220,
     )
 
 

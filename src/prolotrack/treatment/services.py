@@ -15,6 +15,7 @@ from prolotrack.accounts.models import User
 from prolotrack.core import units
 from prolotrack.core.catalog import Modality, load_catalog
 from prolotrack.core.charting import FieldError, InjectionInput, ReadingInput, check_session
+from prolotrack.outcomes.summary import session_outcomes_refresh
 from prolotrack.patients.models import Condition, Patient
 from prolotrack.treatment.models import (
     AdverseEvent,
@@ -205,11 +206,19 @@ def session_record(
                     raise SessionSigned("This session is signed; add an amendment instead.")
                 raise StaleEdit(current.version)
             session.refresh_from_db()
+            # Injections and readings have no version of their own, on purpose: they are never
+            # written but here, as a whole set, in the same transaction as the session's
+            # versioned UPDATE above. That UPDATE holds the session row's lock until commit, so
+            # a concurrent edit of the same version waits, then matches nothing and is refused
+            # (StaleEdit) before it touches a row: the session's version is the set's version.
+            # An interface that edits one injection must go through this function too.
             session.injections.all().delete()
             session.readings.all().delete()
         ids = {"clinic_id": session.clinic_id, "session_id": session.pk}
         Injection.objects.bulk_create(injection_rows(**ids, injections=injections))
         AlgometerReading.objects.bulk_create(reading_rows(**ids, readings=readings))
+        # The outcome summary of this patient's sessions (relief windows shift with a new one).
+        session_outcomes_refresh(clinic_id=series.clinic_id, patient_ids=[series.patient_id])
     return session
 
 

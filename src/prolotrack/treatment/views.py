@@ -32,6 +32,7 @@ from prolotrack.audit.models import Action, Outcome
 from prolotrack.audit.services import audit_record
 from prolotrack.core.catalog import Catalog, Depth, load_catalog
 from prolotrack.core.charting import PHASES, FieldError, InjectionInput
+from prolotrack.diary.relief import relief_by_series
 from prolotrack.patients import services as patient_services
 from prolotrack.patients.access import get_patient_for_user, require_clinician, require_staff
 from prolotrack.patients.models import Allergy, Condition, Patient, Screening
@@ -175,6 +176,10 @@ def _render_chart(
         .select_related("condition")
         .prefetch_related(Prefetch("sessions", queryset=sessions_qs))
     )
+    # Relief after each session, from the patient's diary (two queries whatever its length).
+    relief = relief_by_series(
+        patient, {s.pk: list(s.sessions.all()) for s in series_list}, clinic_zone(user)
+    )
     blocks = []
     for series in series_list:
         sessions = list(series.sessions.all())
@@ -185,7 +190,7 @@ def _render_chart(
                 region_name=region.name if region else series.region,
                 condition_name=condition_names.get(series.condition_id or 0, ""),
                 sessions=sessions,
-                progress=series_progress(series, sessions, catalog),
+                progress=series_progress(series, sessions, catalog, relief.get(series.pk)),
             )
         )
     ae_names = {c.code: c.name for c in catalog.adverse_events.values()}

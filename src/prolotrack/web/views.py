@@ -18,7 +18,7 @@ def health(request: HttpRequest) -> JsonResponse:
 
 def home(request: HttpRequest) -> HttpResponse:
     """Where "prolotrack" and a fresh sign-in lead: auditors to the audit page, staff to the
-    patient list, the signed out to sign in. Other roles (patients) have no page here yet."""
+    patient list, patients to their diary, the signed out to sign in."""
     user = request.user
     if not user.is_authenticated:
         return redirect_to_login(request.get_full_path())
@@ -26,4 +26,6 @@ def home(request: HttpRequest) -> HttpResponse:
         return redirect("audit:list")
     if user.is_clinician or user.role in (Role.FRONT_DESK, Role.CLINIC_ADMIN):
         return redirect("patients:list")
+    if user.role == Role.PATIENT:
+        return redirect("diary:today")
     raise PermissionDenied("No page for this role.")

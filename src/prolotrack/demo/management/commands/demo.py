@@ -15,9 +15,11 @@ from django.core.management.commands.runserver import naiveip_re
 from django.db import connection
 from django.utils import timezone
 
+from prolotrack.accounts.otp import secret_text
 from prolotrack.core import synth
 from prolotrack.demo.loader import LoadError
 from prolotrack.demo.services import DEMO_PASSWORD, DemoResult, demo_ensure
+from prolotrack.diary.demo import demo_patient_login
 
 MAX_PATIENTS = 5000
 
@@ -70,8 +72,26 @@ class Command(BaseCommand):
             raise CommandError(f"Cannot set up the demo: {exc}.") from None
 
         self.stdout.write(_banner(result, url, serving=not options["no_serve"]))
+        self.stdout.write(_diary_banner(result.clinic, url))
         if not options["no_serve"]:
+            # Demo only: this server shows each user's current second-factor code on the
+            # sign-in page, so a visitor needs no authenticator app. Never in production.
+            settings.DEMO_SHOW_CODES = not settings.PRODUCTION
             call_command("runserver", addrport, use_reloader=False)
+
+
+def _diary_banner(clinic: Any, url: str) -> str:
+    """The demo patient's one-time sign-in link for the diary (patients have no password)."""
+    login = demo_patient_login(clinic=clinic, base_url=url)
+    if login is None:
+        return ""
+    return (
+        f"  Patient diary: {login.name} signs in with this one-time link (valid 30 minutes):\n"
+        f"    {login.link}\n"
+        f"  For a new link, ask for one for {login.email} at\n"
+        f"    {url}diary/signin/\n"
+        "  and copy it from this server's output (the demo prints emails instead of sending).\n"
+    )
 
 
 def _url(addrport: str) -> str:
@@ -109,6 +129,10 @@ def _banner(result: DemoResult, url: str, *, serving: bool) -> str:
     for login in result.logins:
         role = login.role.label + (f" ({login.note})" if login.note else "")
         rows.append(f"    {login.username:<{width}}{DEMO_PASSWORD}    {role}")
+    secrets = [
+        f"    {name + ':':<{width}}{secret_text(device)}" for name, device in result.devices.items()
+    ]
+    uris = [f"    {name}: {device.config_url}" for name, device in result.devices.items()]
     lines = [
         "",
         "prolotrack demo",
@@ -121,6 +145,14 @@ def _banner(result: DemoResult, url: str, *, serving: bool) -> str:
         "  Sign in as:",
         f"    {'Username':<{width}}{'Password':<{len(DEMO_PASSWORD) + 4}}Role",
         *rows,
+        "",
+        "  Second step, DEMO ONLY: staff then type a 6-digit code from an authenticator app.",
+        "  This demo server shows the current code on that page, so no app is needed. To try",
+        "  an app, add a user's TOTP secret to it (time-based, 6 digits, 30 seconds):",
+        *secrets,
+        "  or turn its otpauth address into a QR code and scan it:",
+        *uris,
+        "  A real installation never shows codes or secrets.",
         "",
         "  Every patient, name and record here is synthetic: invented for the demo, none is real.",
     ]
