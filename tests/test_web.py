@@ -30,7 +30,7 @@ def test_it_sends_no_store_and_a_strict_csp_on_pages(world):
     assert response["X-Content-Type-Options"] == "nosniff"
 
 
-def test_it_shows_a_generic_error_page_with_a_reference(client, broken_route, caplog):
+def test_it_shows_a_generic_error_page_with_a_reference(client, db, broken_route, caplog):
     client.raise_request_exception = False
     response = client.get("/boom/")
     assert response.status_code == 500

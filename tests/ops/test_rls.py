@@ -332,3 +332,52 @@ def test_a_backup_as_a_role_held_by_the_wall_is_refused(world, app_role, tmp_pat
     with pytest.raises(BackupError, match="row-level security"):
         backup_create(tmp_path / "b.tar")
     assert list(tmp_path.iterdir()) == []
+
+
+@postgresql_only
+def test_the_clinic_survives_a_rolled_back_block_that_set_it(world, app_role):
+    """A setting made inside a block that is rolled back is undone with the block; the next
+    query of the request, outside it, must have it made again."""
+    from django.contrib.auth.models import AnonymousUser
+
+    def view(request) -> HttpResponse:
+        try:
+            with transaction.atomic():
+                rls.set_clinic(connection, world.clinic.pk)  # as the token check does
+                assert Patient.objects.count() == 1  # the setting is made here, in the block
+                raise ValueError("rolled back")
+        except ValueError:
+            pass
+        return unscoped_patients(request)
+
+    request = RequestFactory().get("/")
+    request.user = AnonymousUser()
+    assert ClinicScopeMiddleware(view)(request).content == b"A-001"
+
+
+@postgresql_only
+def test_an_api_token_check_changes_the_clinic_of_the_request(world, app_role):
+    """The token check runs inside the view, after the middleware saw an anonymous caller."""
+    from django.contrib.auth.models import AnonymousUser
+
+    def token_view(request) -> HttpResponse:
+        assert Patient.objects.count() == 0  # anonymous so far
+        rls.set_clinic(connection, world.other_clinic.pk)
+        return unscoped_patients(request)
+
+    request = RequestFactory().get("/")
+    request.user = AnonymousUser()
+    assert ClinicScopeMiddleware(token_view)(request).content == b"B-001"
+    assert Patient.objects.count() == 0
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the middleware is PostgreSQL's")
+def test_a_request_without_queries_makes_none():
+    """No database here: pytest-django refuses any query, so one made by the middleware for
+    nothing (the health check, an error page) would fail this test."""
+    from django.contrib.auth.models import AnonymousUser
+
+    request = RequestFactory().get("/")
+    request.user = AnonymousUser()
+    response = ClinicScopeMiddleware(lambda request: HttpResponse("ok"))(request)
+    assert response.content == b"ok"

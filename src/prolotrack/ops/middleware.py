@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from django.core.exceptions import MiddlewareNotUsed
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 
 from prolotrack.ops import rls
@@ -16,9 +16,9 @@ class ClinicScopeMiddleware:
 
     It goes after the authentication middleware, which says who the user is; the user table is
     outside the wall, so finding them needs no clinic. Anonymous requests and users without a
-    clinic get an empty setting: no clinic's rows. The setting is made at the start of every
-    request, so nothing is inherited from the connection's previous request, and cleared at the
-    end (for a streamed response, when its last chunk is sent), so nothing outside a request
+    clinic get an empty setting: no clinic's rows. The setting is made before the request's
+    first query, so nothing is inherited from the connection's previous request, and cleared
+    at the end (for a streamed response, after its last chunk), so nothing outside a request
     inherits it either. Not used on SQLite, which has no row security.
     """
 
@@ -30,21 +30,23 @@ class ClinicScopeMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
         clinic_id = getattr(user, "clinic_id", None) if user and user.is_authenticated else None
-        rls.set_clinic(connection, clinic_id)
+        scope = rls.RequestScope(connections[DEFAULT_DB_ALIAS], clinic_id)
         try:
-            response = self.get_response(request)
+            with scope.active():
+                response = self.get_response(request)
         except BaseException:
-            rls.set_clinic(connection, None)
+            scope.clear()
             raise
         if isinstance(response, StreamingHttpResponse):
-            response.streaming_content = _cleared_after(response.streaming_content)
+            response.streaming_content = _streamed(response.streaming_content, scope)
         else:
-            rls.set_clinic(connection, None)
+            scope.clear()
         return response
 
 
-def _cleared_after(chunks: Iterator[bytes]) -> Iterator[bytes]:
+def _streamed(chunks: Iterator[bytes], scope: rls.RequestScope) -> Iterator[bytes]:
     try:
-        yield from chunks
+        with scope.active():
+            yield from chunks
     finally:
-        rls.set_clinic(connection, None)
+        scope.clear()

@@ -18,8 +18,9 @@ its token, before any clinic is known: the clinic of a request is read from them
 hold names, roles and hashes of secrets, no health information; the access helpers guard them.
 
 Who sets the clinic: ``ops.middleware.ClinicScopeMiddleware``, per request, from the signed-in
-user. Who sees across clinics: roles that bypass row security (superusers, and roles created
-with BYPASSRLS). The tables' owner, which runs ``migrate``, ``backup``, ``restore``, ``demo``
+user (``RequestScope``), or the API's token check, from the token (``set_clinic``). Who sees
+across clinics: roles that bypass row security (superusers, and roles created with
+BYPASSRLS). The tables' owner, which runs ``migrate``, ``backup``, ``restore``, ``demo``
 and imports, is such a role; the application's role is not (see ``app_role_sql``).
 
 ``apply()`` runs after every ``migrate`` (a ``post_migrate`` handler in ``ops.apps``) and only
@@ -29,7 +30,9 @@ installation serves one clinic, and nothing here touches it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -169,12 +172,84 @@ def on_post_migrate(sender: Any, *, using: str, apps: Apps | None = None, **kwar
 def set_clinic(connection: BaseDatabaseWrapper, clinic_id: int | None) -> None:
     """Make ``clinic_id``'s rows the visible ones on this connection; None: no rows at all.
 
-    A session-level setting (not SET LOCAL): requests run in autocommit, one transaction per
-    query, so a transaction-local setting would be gone by the next query.
+    Inside a request (a ``RequestScope`` is active on this thread), this changes the request's
+    clinic, set before its next query: for example when an API token, not a session, says who
+    is calling. Outside one, the setting is made at once.
     """
-    value = "" if clinic_id is None else str(int(clinic_id))
+    scope = getattr(_local, "scope", None)
+    # By alias: ``django.db.connection`` is a proxy, not the wrapper the scope holds.
+    if scope is not None and scope.connection.alias == connection.alias:
+        scope.change(clinic_id)
+        return
     with connection.cursor() as cursor:
-        cursor.execute("SELECT set_config(%s, %s, false)", [SETTING, value])
+        cursor.execute("SELECT set_config(%s, %s, false)", [SETTING, _value(clinic_id)])
+
+
+def _value(clinic_id: int | None) -> str:
+    return "" if clinic_id is None else str(int(clinic_id))
+
+
+_local = threading.local()
+# The statements that end a savepoint, as Django's PostgreSQL backend writes them.
+SAVEPOINT_END = ("ROLLBACK TO SAVEPOINT", "RELEASE SAVEPOINT")
+
+
+class RequestScope:
+    """The clinic of one request, set on the connection just before the request's first query.
+
+    Lazily, so a request that needs no database (the health check, an error page) costs no
+    query. A session-level setting, not SET LOCAL: requests run in autocommit, one transaction
+    per query, so a transaction-local setting would be gone by the next query. A setting made
+    inside a transaction or savepoint that is later rolled back is undone with it; so when a
+    query runs at a shallower nesting than the setting was made at, or on a new connection, the
+    setting is made again.
+    """
+
+    def __init__(self, connection: BaseDatabaseWrapper, clinic_id: int | None) -> None:
+        self.connection = connection
+        self.clinic_id = clinic_id
+        self._level: int | None = None  # transaction nesting when last set; None: not set
+        self._raw: Any = None  # the driver connection it was set on
+
+    def change(self, clinic_id: int | None) -> None:
+        self.clinic_id = clinic_id
+        self._level = None
+
+    def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        db = self.connection
+        level = 1 + len(db.savepoint_ids) if db.in_atomic_block else 0
+        if sql.startswith(SAVEPOINT_END):
+            # Leaving a savepoint (Django has already dropped it from savepoint_ids): a setting
+            # made inside it may be undone by this very statement, so it is made again at the
+            # next query, not before this one.
+            if self._level is not None and level < self._level:
+                self._level = None
+            return execute(sql, params, many, context)
+        if self._level is None or level < self._level or db.connection is not self._raw:
+            # The driver's own cursor: a query of ours must not pass through this wrapper again.
+            with db.connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT set_config(%s, %s, false)", [SETTING, _value(self.clinic_id)]
+                )
+            self._level, self._raw = level, db.connection
+        return execute(sql, params, many, context)
+
+    @contextmanager
+    def active(self) -> Iterator[None]:
+        previous = getattr(_local, "scope", None)
+        _local.scope = self
+        try:
+            with self.connection.execute_wrapper(self):
+                yield
+        finally:
+            _local.scope = previous
+
+    def clear(self) -> None:
+        """After the request: no clinic on the connection, if this scope set one on it."""
+        if self._raw is not None and self.connection.connection is self._raw:
+            with self.connection.cursor() as cursor:
+                cursor.execute("SELECT set_config(%s, '', false)", [SETTING])
+        self._level = self._raw = None
 
 
 def app_role_sql(role: str) -> list[str]:
