@@ -18,6 +18,7 @@ from ninja import Query, Router, Schema, Status
 from pydantic import ConfigDict, Field
 
 from prolotrack.accounts.models import Role
+from prolotrack.api.access import audit_api, clinical_patient
 from prolotrack.api.errors import ApiError, invalid, responses, stale
 from prolotrack.api.pages import PageInfo, PageQuery, paginate, refuse_unknown_parameters
 from prolotrack.api.schemas import via
@@ -28,7 +29,6 @@ from prolotrack.patients import services
 from prolotrack.patients.access import (
     get_patient_for_user,
     patients_for_user,
-    require_clinician,
     require_staff,
 )
 from prolotrack.patients.forms import PatientForm
@@ -300,16 +300,9 @@ def patient_update(request: HttpRequest, patient_id: int, payload: PatientChange
     summary="List a patient's conditions",
 )
 def condition_list(request: HttpRequest, patient_id: int) -> list[Condition]:
-    require_clinician(request.user)
-    patient = get_patient_for_user(request.user, patient_id)
+    patient = clinical_patient(request, patient_id)
     conditions = list(patient.conditions.all())
-    audit_record(
-        request=request,
-        action=Action.LIST,
-        object_type="condition",
-        patient_id=patient.pk,
-        detail=via(request),
-    )
+    audit_api(request, Action.LIST, patient_id=patient.pk, object_type="condition")
     return conditions
 
 
@@ -321,18 +314,16 @@ def condition_list(request: HttpRequest, patient_id: int) -> list[Condition]:
 def condition_create(
     request: HttpRequest, patient_id: int, payload: ConditionIn
 ) -> Status[Condition]:
-    require_clinician(request.user)
-    patient = get_patient_for_user(request.user, patient_id)
+    patient = clinical_patient(request, patient_id)
     try:
         condition = services.condition_add(patient=patient, **payload.model_dump())
     except ChartingError as exc:
-        audit_record(
-            request=request,
-            action=Action.CREATE,
-            object_type="condition",
+        audit_api(
+            request,
+            Action.CREATE,
             patient_id=patient.pk,
+            object_type="condition",
             outcome=Outcome.FAILED,
-            detail=via(request),
         )
         raise invalid(exc.errors) from None
     audit_record(request=request, action=Action.CREATE, target=condition, detail=via(request))

@@ -20,6 +20,7 @@ from django.utils import timezone
 from ninja import Router, Schema, Status
 from pydantic import ConfigDict, Field
 
+from prolotrack.api.access import audit_api, clinical_patient, clinical_series, clinical_session
 from prolotrack.api.errors import ApiError, invalid, responses
 from prolotrack.api.schemas import FindingOut, TotalsOut, via
 from prolotrack.api.types import Bool, Date, DateTime, Line, Number, Text, Whole
@@ -34,10 +35,8 @@ from prolotrack.core.charting import (
     check_session,
 )
 from prolotrack.core.units import PressureUnit
-from prolotrack.patients.access import get_patient_for_user, require_clinician
-from prolotrack.patients.models import Patient, Screening
+from prolotrack.patients.models import Screening
 from prolotrack.treatment import safety, services
-from prolotrack.treatment.access import get_series_for_user, get_session_for_user
 from prolotrack.treatment.models import (
     AdverseEvent,
     Session,
@@ -279,41 +278,6 @@ def session_out(session: Session) -> dict[str, Any]:
     }
 
 
-def _audit(
-    request: HttpRequest,
-    action: Action,
-    *,
-    patient_id: int,
-    target: Any = None,
-    object_type: str = "",
-    outcome: Outcome = Outcome.OK,
-) -> None:
-    audit_record(
-        request=request,
-        action=action,
-        target=target,
-        object_type=object_type,
-        patient_id=patient_id,
-        outcome=outcome,
-        detail=via(request),
-    )
-
-
-def _clinical_patient(request: HttpRequest, patient_id: int) -> Patient:
-    require_clinician(request.user)
-    return get_patient_for_user(request.user, patient_id)
-
-
-def _clinical_series(request: HttpRequest, series_id: int) -> TreatmentSeries:
-    require_clinician(request.user)
-    return get_series_for_user(request.user, series_id)
-
-
-def _clinical_session(request: HttpRequest, session_id: int) -> Session:
-    require_clinician(request.user)
-    return get_session_for_user(request.user, session_id)
-
-
 def _injections(items: list[InjectionIn]) -> list[InjectionInput]:
     return [
         InjectionInput(
@@ -398,9 +362,9 @@ def _findings_out(check: safety.SessionCheck) -> dict[str, Any]:
     summary="List a patient's treatment series",
 )
 def series_list(request: HttpRequest, patient_id: int) -> list[TreatmentSeries]:
-    patient = _clinical_patient(request, patient_id)
+    patient = clinical_patient(request, patient_id)
     rows = list(TreatmentSeries.objects.filter(patient=patient))
-    _audit(request, Action.LIST, patient_id=patient.pk, object_type="series")
+    audit_api(request, Action.LIST, patient_id=patient.pk, object_type="series")
     return rows
 
 
@@ -412,13 +376,13 @@ def series_list(request: HttpRequest, patient_id: int) -> list[TreatmentSeries]:
 def series_create(
     request: HttpRequest, patient_id: int, payload: SeriesIn
 ) -> Status[TreatmentSeries]:
-    patient = _clinical_patient(request, patient_id)
+    patient = clinical_patient(request, patient_id)
     data = payload.model_dump()
     condition = None
     if data.pop("condition_id") is not None:
         condition = patient.conditions.filter(pk=payload.condition_id).first()
         if condition is None:
-            _audit(
+            audit_api(
                 request,
                 Action.CREATE,
                 patient_id=patient.pk,
@@ -429,7 +393,7 @@ def series_create(
     try:
         series = services.series_create(patient=patient, condition=condition, **data)
     except services.ChartingError as exc:
-        _audit(
+        audit_api(
             request,
             Action.CREATE,
             patient_id=patient.pk,
@@ -437,7 +401,7 @@ def series_create(
             outcome=Outcome.FAILED,
         )
         raise invalid(exc.errors) from None
-    _audit(request, Action.CREATE, patient_id=patient.pk, target=series, object_type="series")
+    audit_api(request, Action.CREATE, patient_id=patient.pk, target=series, object_type="series")
     return Status(201, series)
 
 
@@ -447,8 +411,10 @@ def series_create(
     summary="Read a treatment series",
 )
 def series_detail(request: HttpRequest, series_id: int) -> TreatmentSeries:
-    series = _clinical_series(request, series_id)
-    _audit(request, Action.READ, patient_id=series.patient_id, target=series, object_type="series")
+    series = clinical_series(request, series_id)
+    audit_api(
+        request, Action.READ, patient_id=series.patient_id, target=series, object_type="series"
+    )
     return series
 
 
@@ -461,9 +427,9 @@ def series_detail(request: HttpRequest, series_id: int) -> TreatmentSeries:
     summary="List a series' sessions, with their injections and readings",
 )
 def session_list_for_series(request: HttpRequest, series_id: int) -> list[dict[str, Any]]:
-    series = _clinical_series(request, series_id)
+    series = clinical_series(request, series_id)
     rows = [session_out(s) for s in _sessions().filter(series=series)]
-    _audit(request, Action.LIST, patient_id=series.patient_id, object_type="session")
+    audit_api(request, Action.LIST, patient_id=series.patient_id, object_type="session")
     return rows
 
 
@@ -473,9 +439,9 @@ def session_list_for_series(request: HttpRequest, series_id: int) -> list[dict[s
     summary="List a patient's sessions, with their injections and readings",
 )
 def session_list_for_patient(request: HttpRequest, patient_id: int) -> list[dict[str, Any]]:
-    patient = _clinical_patient(request, patient_id)
+    patient = clinical_patient(request, patient_id)
     rows = [session_out(s) for s in _sessions().filter(series__patient=patient)]
-    _audit(request, Action.LIST, patient_id=patient.pk, object_type="session")
+    audit_api(request, Action.LIST, patient_id=patient.pk, object_type="session")
     return rows
 
 
@@ -490,14 +456,16 @@ def session_findings(
     """What the session form's findings panel shows for this time and these injections: the
     findings, the totals, whether saving needs an override, and the key that acknowledges the
     cautions. Stores nothing."""
-    series = _clinical_series(request, series_id)
+    series = clinical_series(request, series_id)
     _check_time(payload.performed_at)
     injections = _injections(payload.injections)
     errors = check_session(pain_before=None, pain_after=None, injections=injections, readings=[])
     if errors:
         raise invalid(errors)
     check = _session_check(series, request.user, payload.performed_at, injections)
-    _audit(request, Action.READ, patient_id=series.patient_id, target=series, object_type="series")
+    audit_api(
+        request, Action.READ, patient_id=series.patient_id, target=series, object_type="series"
+    )
     return _findings_out(check)
 
 
@@ -507,10 +475,10 @@ def session_findings(
     summary="Chart a session (a draft until signed)",
 )
 def session_create(request: HttpRequest, series_id: int, payload: SessionIn) -> Status[Any]:
-    series = _clinical_series(request, series_id)
+    series = clinical_series(request, series_id)
 
     def failed() -> None:
-        _audit(
+        audit_api(
             request,
             Action.CREATE,
             patient_id=series.patient_id,
@@ -571,7 +539,7 @@ def session_create(request: HttpRequest, series_id: int, payload: SessionIn) -> 
     except services.ChartingError as exc:
         failed()
         raise invalid(exc.errors) from None
-    _audit(
+    audit_api(
         request, Action.CREATE, patient_id=series.patient_id, target=session, object_type="session"
     )
     return Status(201, session_out(_sessions().get(pk=session.pk)))
@@ -583,8 +551,8 @@ def session_create(request: HttpRequest, series_id: int, payload: SessionIn) -> 
     summary="Read a session with its injections, readings and amendments",
 )
 def session_detail(request: HttpRequest, session_id: int) -> dict[str, Any]:
-    session = _clinical_session(request, session_id)
-    _audit(
+    session = clinical_session(request, session_id)
+    audit_api(
         request,
         Action.READ,
         patient_id=session.series.patient_id,
@@ -600,12 +568,12 @@ def session_detail(request: HttpRequest, session_id: int) -> dict[str, Any]:
     summary="Sign a session: from then on it is only amended",
 )
 def session_sign(request: HttpRequest, session_id: int) -> dict[str, Any]:
-    session = _clinical_session(request, session_id)
+    session = clinical_session(request, session_id)
     patient_id = session.series.patient_id
     try:
         services.session_sign(session=session, user=request.user)
     except services.SessionSigned:
-        _audit(
+        audit_api(
             request,
             Action.SIGN,
             patient_id=patient_id,
@@ -614,7 +582,7 @@ def session_sign(request: HttpRequest, session_id: int) -> dict[str, Any]:
             outcome=Outcome.FAILED,
         )
         raise ApiError(409, "signed", "This session is already signed.") from None
-    _audit(request, Action.SIGN, patient_id=patient_id, target=session, object_type="session")
+    audit_api(request, Action.SIGN, patient_id=patient_id, target=session, object_type="session")
     return session_out(_sessions().get(pk=session.pk))
 
 
@@ -626,10 +594,10 @@ def session_sign(request: HttpRequest, session_id: int) -> dict[str, Any]:
 def session_amend(
     request: HttpRequest, session_id: int, payload: AmendmentIn
 ) -> Status[SessionAmendment]:
-    session = _clinical_session(request, session_id)
+    session = clinical_session(request, session_id)
     patient_id = session.series.patient_id
     if not session.is_signed:
-        _audit(
+        audit_api(
             request,
             Action.AMEND,
             patient_id=patient_id,
@@ -641,7 +609,7 @@ def session_amend(
     try:
         amendment = services.session_amend(session=session, author=request.user, text=payload.text)
     except services.ChartingError as exc:
-        _audit(
+        audit_api(
             request,
             Action.AMEND,
             patient_id=patient_id,
@@ -650,7 +618,7 @@ def session_amend(
             outcome=Outcome.FAILED,
         )
         raise invalid(exc.errors) from None
-    _audit(request, Action.AMEND, patient_id=patient_id, target=session, object_type="session")
+    audit_api(request, Action.AMEND, patient_id=patient_id, target=session, object_type="session")
     return Status(201, amendment)
 
 
@@ -663,9 +631,11 @@ def session_amend(
     summary="List the adverse events after a session",
 )
 def adverse_event_list(request: HttpRequest, session_id: int) -> list[AdverseEvent]:
-    session = _clinical_session(request, session_id)
+    session = clinical_session(request, session_id)
     rows = list(session.adverse_events.all())
-    _audit(request, Action.LIST, patient_id=session.series.patient_id, object_type="adverse_event")
+    audit_api(
+        request, Action.LIST, patient_id=session.series.patient_id, object_type="adverse_event"
+    )
     return rows
 
 
@@ -677,13 +647,13 @@ def adverse_event_list(request: HttpRequest, session_id: int) -> list[AdverseEve
 def adverse_event_create(
     request: HttpRequest, session_id: int, payload: AdverseEventIn
 ) -> Status[AdverseEvent]:
-    session = _clinical_session(request, session_id)
+    session = clinical_session(request, session_id)
     patient_id = session.series.patient_id
     today = timezone.localdate(timezone=zoneinfo.ZoneInfo(session.clinic.time_zone))
     try:
         event = services.adverse_event_add(session=session, today=today, **payload.model_dump())
     except services.ChartingError as exc:
-        _audit(
+        audit_api(
             request,
             Action.CREATE,
             patient_id=patient_id,
@@ -691,5 +661,7 @@ def adverse_event_create(
             outcome=Outcome.FAILED,
         )
         raise invalid(exc.errors) from None
-    _audit(request, Action.CREATE, patient_id=patient_id, target=event, object_type="adverse_event")
+    audit_api(
+        request, Action.CREATE, patient_id=patient_id, target=event, object_type="adverse_event"
+    )
     return Status(201, event)
