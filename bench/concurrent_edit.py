@@ -49,6 +49,9 @@ def setup_django(data_dir: str | None) -> None:
     import django
 
     django.setup()
+    from prolotrack.ops.scoping import scopes_disabled_here
+
+    scopes_disabled_here()  # the operator's script: across clinics (ops.scoping)
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
@@ -97,6 +100,7 @@ def injections(editor: int) -> list[Any]:
 def trial(w: dict[str, Any]) -> dict[str, Any]:
     from django.db import connections
 
+    from prolotrack.ops.scoping import scope
     from prolotrack.treatment.models import Session
     from prolotrack.treatment.services import StaleEdit, session_record
 
@@ -113,21 +117,11 @@ def trial(w: dict[str, Any]) -> dict[str, Any]:
     span = [[0.0, 0.0], [0.0, 0.0]]  # when each editor's save began and returned
 
     def editor(number: int) -> None:
+        # A thread of its own starts outside any scope: each editor works in the clinic's, as
+        # a request does (ops.scoping).
         try:
-            opened = Session.objects.get(pk=session.pk)  # each editor's own copy, version 1
-            start.wait()
-            span[number][0] = time.perf_counter()
-            session_record(
-                series=w["series"],
-                practitioner=w["physician"],
-                performed_at=WHEN,
-                pain_before=number,
-                notes=f"editor {number}",
-                injections=injections(number),
-                session=opened,
-                expected_version=opened.version,
-            )
-            outcome[number] = "saved"
+            with scope(clinic=session.clinic_id):
+                edit(number)
         except StaleEdit as exc:
             outcome[number] = f"conflict:{exc.current_version}"
         except Exception as exc:  # reported in the result, never hidden
@@ -135,6 +129,22 @@ def trial(w: dict[str, Any]) -> dict[str, Any]:
         finally:
             span[number][1] = time.perf_counter()
             connections.close_all()
+
+    def edit(number: int) -> None:
+        opened = Session.objects.get(pk=session.pk)  # each editor's own copy, version 1
+        start.wait()
+        span[number][0] = time.perf_counter()
+        session_record(
+            series=w["series"],
+            practitioner=w["physician"],
+            performed_at=WHEN,
+            pain_before=number,
+            notes=f"editor {number}",
+            injections=injections(number),
+            session=opened,
+            expected_version=opened.version,
+        )
+        outcome[number] = "saved"
 
     threads = [threading.Thread(target=editor, args=(n,)) for n in (0, 1)]
     for thread in threads:

@@ -95,6 +95,9 @@ def _child(args: argparse.Namespace) -> None:
     import django
 
     django.setup()
+    from prolotrack.ops.scoping import scopes_disabled_here
+
+    scopes_disabled_here()  # the operator's script: across clinics (ops.scoping)
     from django.core.management import call_command
 
     out = Path(args.data_dir) / "export"

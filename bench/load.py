@@ -266,6 +266,9 @@ def main() -> int:
     import django
 
     django.setup()
+    from prolotrack.ops.scoping import scopes_disabled_here
+
+    scopes_disabled_here()  # the operator's script: across clinics (ops.scoping)
     from django.db import connection
 
     cookie_name, patient_id, session_key = sign_in(args.user)

@@ -105,6 +105,9 @@ def _child(args: argparse.Namespace) -> None:
     import django
 
     django.setup()
+    from prolotrack.ops.scoping import scopes_disabled_here
+
+    scopes_disabled_here()  # the operator's script: across clinics (ops.scoping)
     if args.child == "load":
         _load(args.readings)
     else:

@@ -9,6 +9,7 @@ clinic A's data.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -21,6 +22,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from prolotrack.accounts.models import Clinic, PractitionerProfile, Role, User
 from prolotrack.accounts.otp import current_code
+from prolotrack.ops.scoping import scopes_disabled
 from prolotrack.patients.models import CareTeamMember, Patient
 from prolotrack.treatment.models import TreatmentSeries
 
@@ -124,6 +126,15 @@ def make_patient(clinic: Clinic, chart_number: str, **extra: object) -> Patient:
     }
     fields.update(extra)
     return Patient.objects.create(clinic=clinic, chart_number=chart_number, **fields)
+
+
+@pytest.fixture(autouse=True)
+def _scopes_off_outside_requests() -> Iterator[None]:
+    """Tests set up and inspect rows of several clinics directly, as the command line does
+    (ops.scoping); a request through the test client or the browser opens a scope of its own,
+    so pages and the API are tested inside it."""
+    with scopes_disabled():
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -36,7 +36,13 @@ def main(argv: list[str] | None = None) -> None:
 
     args = list(sys.argv if argv is None else ["prolotrack", *argv])
     args[0] = "prolotrack"
-    execute_from_command_line(_dealias(args))
+    from prolotrack.ops.scoping import scopes_disabled
+
+    # The command line is the operator's: its commands (migrate, backup, demo, imports,
+    # exports for a named clinic) work across clinics on purpose. Requests served by `serve`
+    # run in threads of their own, each in its own request's scope (ops.scoping).
+    with scopes_disabled():
+        execute_from_command_line(_dealias(args))
 
 
 if __name__ == "__main__":

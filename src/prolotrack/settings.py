@@ -133,7 +133,8 @@ MIDDLEWARE = [
     # idle, too old or revoked sessions. The second-factor wall and axes come last.
     "django_otp.middleware.OTPMiddleware",
     "prolotrack.web.middleware.SessionLifetimeMiddleware",
-    # PostgreSQL: the signed-in user's clinic for row-level security (ops.rls); off on SQLite.
+    # The signed-in user's clinic: the ORM's scope (ops.scoping) and, on PostgreSQL, row-level
+    # security (ops.rls).
     "prolotrack.ops.middleware.ClinicScopeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

@@ -52,6 +52,9 @@ def test_concurrent_appends_form_one_unbroken_chain():
 APPENDER = """
 import django, sys, time
 django.setup()
+from prolotrack.ops.scoping import scopes_disabled_here
+
+scopes_disabled_here()  # the operator's script: across clinics (ops.scoping)
 from prolotrack.audit.services import audit_record
 time.sleep(max(0.0, float(sys.argv[2]) - time.time()))  # all start together
 for i in range(int(sys.argv[1])):

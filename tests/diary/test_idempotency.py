@@ -10,6 +10,7 @@ from django.db import connection, connections
 from prolotrack.diary.forms import entry_input_parse
 from prolotrack.diary.models import Alert, DiaryEntry
 from prolotrack.diary.services.entries import diary_entry_add, treated_areas
+from prolotrack.ops.scoping import scope
 from tests.diary.conftest import entry_post, today_in_clinic
 
 REPLAYS = 10
@@ -44,9 +45,11 @@ def test_ten_concurrent_replays_store_one_entry_on_postgresql(transactional_db, 
     def submit() -> None:
         try:
             barrier.wait(timeout=10)
-            results.append(
-                diary_entry_add(patient=world.patient, user=world.patient_user, values=values)
-            )
+            # Each thread stands for one request of the patient's, in their clinic's scope.
+            with scope(clinic=world.patient.clinic_id):
+                results.append(
+                    diary_entry_add(patient=world.patient, user=world.patient_user, values=values)
+                )
         except BaseException as exc:
             errors.append(exc)
         finally:

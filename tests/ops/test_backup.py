@@ -27,6 +27,7 @@ from prolotrack.demo.loader import clinic_load
 from prolotrack.ops import backup as backup_module
 from prolotrack.ops import tables
 from prolotrack.ops.backup import MANIFEST, backup_create
+from prolotrack.ops.scoping import scopes_disabled
 from prolotrack.patients.models import Patient
 from tests.ops.archive_helpers import (
     database_tables,
@@ -154,8 +155,9 @@ def test_it_reads_one_snapshot_while_another_connection_writes(clinic_data, tmp_
     failures: list[BaseException] = []
 
     def write_from_another_connection() -> None:
+        # Another process of the operator's: a thread starts outside any scope (ops.scoping).
         try:
-            with transaction.atomic():
+            with scopes_disabled(), transaction.atomic():
                 other = Clinic.objects.create(name="Written during the backup")
                 Patient.objects.create(
                     clinic=other,
@@ -213,6 +215,9 @@ SNAPSHOT_SCRIPT = """
 import datetime as dt, json, pathlib, sys
 import django
 django.setup()
+from prolotrack.ops.scoping import scopes_disabled_here
+
+scopes_disabled_here()  # the operator's script: across clinics (ops.scoping)
 from django.core.management import call_command
 from django.db import connections
 call_command("migrate", verbosity=0)

@@ -8,6 +8,7 @@ injections and check that the session's version guards them.
 
 from __future__ import annotations
 
+import contextvars
 import json
 import os
 import subprocess
@@ -103,10 +104,13 @@ def race(targets: list) -> list[object]:
     start = threading.Barrier(len(targets))
     outcome: list[object] = [None] * len(targets)
 
+    # A thread starts outside any scope (ops.scoping): each runs in a copy of the test's.
+    contexts = [contextvars.copy_context() for _ in targets]
+
     def run(number: int) -> None:
         try:
             start.wait()
-            outcome[number] = targets[number]()
+            outcome[number] = contexts[number].run(targets[number])
         except Exception as exc:  # collected for the assertions on the test's thread
             outcome[number] = exc
         finally:

@@ -8,6 +8,8 @@ from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from prolotrack.ops.scoping import clinic_manager
+
 
 def validate_time_zone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
@@ -107,6 +109,9 @@ class PractitionerProfile(models.Model):
         help_text='Certification codes, for example ["cnpbc_ait_a"] (CNPBC Advanced Injection '
         "Therapies part A).",
     )
+
+    # Its queries need the clinic's scope (ops.scoping).
+    objects = clinic_manager()
 
     class Meta:
         constraints = [

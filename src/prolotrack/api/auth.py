@@ -20,6 +20,7 @@ from ninja.security import HttpBearer, SessionAuth
 from prolotrack.accounts.models import Role
 from prolotrack.api.models import ApiToken
 from prolotrack.api.tokens import token_authenticate
+from prolotrack.ops import scoping
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -42,8 +43,10 @@ class TokenAuth(HttpBearer):
             raise AuthenticationError()
         request.user = found.user
         request.api_token = found  # type: ignore[attr-defined]
+        # The middleware saw no signed-in user on this request: the token's clinic is the
+        # request's, for the ORM's scope and PostgreSQL's row-level security.
+        scoping.request_clinic_set(found.clinic_id)
         if connection.vendor == "postgresql":
-            # Row-level security: the session middleware saw no signed-in user on this request.
             from prolotrack.ops import rls
 
             rls.set_clinic(connection, found.clinic_id)

@@ -11,6 +11,7 @@ from django.db.models import F
 from prolotrack.accounts.models import Clinic, User
 from prolotrack.core.reminders import DEFAULT_REMINDER_TIME
 from prolotrack.core.triage import Level, SideEffect
+from prolotrack.ops.scoping import clinic_manager
 from prolotrack.patients.models import Patient
 from prolotrack.treatment.models import TreatmentSeries
 
@@ -66,6 +67,9 @@ class DiaryEntry(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
+    # Its queries need the clinic's scope (ops.scoping).
+    objects = clinic_manager()
+
     class Meta:
         ordering = ["entry_date", "id"]
         verbose_name_plural = "diary entries"
@@ -110,6 +114,9 @@ class DiaryAreaPain(models.Model):
     series = models.ForeignKey(TreatmentSeries, on_delete=models.CASCADE, related_name="+")
     pain = models.PositiveSmallIntegerField()
 
+    # Its queries need the clinic's scope (ops.scoping).
+    objects = clinic_manager()
+
     class Meta:
         ordering = ["series_id"]
         constraints = [
@@ -153,7 +160,7 @@ class Alert(models.Model):
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledged_note = models.TextField(blank=True)
 
-    objects = AlertQuerySet.as_manager()
+    objects = clinic_manager(AlertQuerySet)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -204,6 +211,9 @@ class ClinicDiarySettings(models.Model):
         "soreness. Empty: a general text.",
     )
 
+    # Its queries need the clinic's scope (ops.scoping).
+    objects = clinic_manager()
+
     class Meta:
         verbose_name_plural = "clinic diary settings"
 
@@ -240,6 +250,7 @@ class SignInLink(models.Model):
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
 
+    # A credential, found before anyone is signed in: outside the clinic scope (ops.rls.EXEMPT).
     objects = SignInLinkQuerySet.as_manager()
 
     class Meta:
@@ -261,6 +272,9 @@ class ReminderSent(models.Model):
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="+")
     day = models.DateField()
     sent_at = models.DateTimeField(auto_now_add=True)
+
+    # Its queries need the clinic's scope (ops.scoping).
+    objects = clinic_manager()
 
     class Meta:
         constraints = [

@@ -13,9 +13,10 @@ in the ``prolotrack.clinic_id`` setting. No setting, or an empty one, means no r
 fails closed. Referential-integrity checks bypass row security in PostgreSQL, so foreign keys
 and unique constraints work as before.
 
-Exempt, on purpose (``EXEMPT``): the credentials. Signing in must find a user, and an API call
-its token, before any clinic is known: the clinic of a request is read from them. These tables
-hold names, roles and hashes of secrets, no health information; the access helpers guard them.
+Exempt, on purpose (``EXEMPT``): the credentials. Signing in must find a user, a patient's
+one-time link its row, and an API call its token, before any clinic is known: the clinic of a
+request is read from them. These tables hold names, roles and hashes of secrets, no health
+information; the access helpers guard them.
 
 Who sets the clinic: ``ops.middleware.ClinicScopeMiddleware``, per request, from the signed-in
 user (``RequestScope``), or the API's token check, from the token (``set_clinic``). Who sees
@@ -51,6 +52,8 @@ CLINIC_MODEL = "accounts.clinic"
 EXEMPT = {
     "accounts.user": "sign-in finds the user before the clinic is known",
     "api.apitoken": "a bearer token is looked up before its clinic is known",
+    "diary.signinlink": "a patient's one-time sign-in link is looked up before anyone is "
+    "signed in, and asked for by someone not signed in",
 }
 # current_setting(..., true) gives NULL for a setting never made and '' after a reset; both
 # make the comparison NULL, so the row is neither visible nor writable.

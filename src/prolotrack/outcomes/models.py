@@ -13,6 +13,7 @@ from __future__ import annotations
 from django.db import models
 
 from prolotrack.accounts.models import Clinic, User
+from prolotrack.ops.scoping import clinic_manager
 from prolotrack.patients.models import Patient
 from prolotrack.treatment.models import Session
 
@@ -28,6 +29,9 @@ class RegistryImport(models.Model):
     readings = models.PositiveIntegerField(default=0)
     diary_entries = models.PositiveIntegerField(default=0)
     adverse_events = models.PositiveIntegerField(default=0)
+
+    # Its queries need the clinic's scope (ops.scoping).
+    objects = clinic_manager()
 
     class Meta:
         ordering = ["imported_at", "id"]
@@ -52,6 +56,9 @@ class RegistrySource(models.Model):
     kind = models.CharField(max_length=16, choices=SourceKind.choices)
     source_id = models.CharField(max_length=64)
     object_id = models.BigIntegerField(help_text="The patient's or the session's id here.")
+
+    # Its queries need the clinic's scope (ops.scoping).
+    objects = clinic_manager()
 
     class Meta:
         constraints = [
@@ -94,6 +101,9 @@ class SessionOutcome(models.Model):
     relief_event = models.BooleanField(
         null=True, blank=True, help_text="True: pain back at relief_days; False: censored."
     )
+
+    # Its queries need the clinic's scope (ops.scoping).
+    objects = clinic_manager()
 
     class Meta:
         indexes = [

@@ -11,6 +11,7 @@ from django.utils import timezone
 from prolotrack.accounts.models import Clinic, User
 from prolotrack.core.catalog import Side
 from prolotrack.core.rules.vocabulary import History, Symptom, in_order
+from prolotrack.ops.scoping import clinic_manager
 
 
 class Sex(models.TextChoices):
@@ -88,7 +89,7 @@ class Patient(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = PatientQuerySet.as_manager()
+    objects = clinic_manager(PatientQuerySet)
 
     class Meta:
         ordering = ["family_name", "given_name", "id"]
@@ -138,6 +139,9 @@ class Condition(models.Model):
     notes = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    # Its queries need the clinic's scope (ops.scoping).
+    objects = clinic_manager()
+
     class Meta:
         ordering = ["created_at", "id"]
 
@@ -170,7 +174,7 @@ class Screening(models.Model):
     )
     notes = models.TextField(blank=True)
 
-    objects = ScreeningQuerySet.as_manager()
+    objects = clinic_manager(ScreeningQuerySet)
 
     class Meta:
         ordering = ["-recorded_at", "-id"]
@@ -208,6 +212,9 @@ class CareTeamMember(models.Model):
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     added_at = models.DateTimeField(default=timezone.now)
+
+    # Its queries need the clinic's scope (ops.scoping).
+    objects = clinic_manager()
 
     class Meta:
         ordering = ["added_at", "id"]
@@ -250,7 +257,7 @@ class BreakGlassGrant(models.Model):
     created_at = models.DateTimeField()
     expires_at = models.DateTimeField()
 
-    objects = BreakGlassGrantQuerySet.as_manager()
+    objects = clinic_manager(BreakGlassGrantQuerySet)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -13,6 +13,7 @@ from django.db import models
 from prolotrack.accounts.models import Clinic, User
 from prolotrack.core import units
 from prolotrack.core.catalog import Depth, Modality, Side
+from prolotrack.ops.scoping import clinic_manager
 from prolotrack.patients.models import Condition, Patient
 
 MODALITY_CHOICES = [(m.value, m.label) for m in Modality]
@@ -46,6 +47,9 @@ class TreatmentSeries(models.Model):
     )
     started_on = models.DateField()
     created_at = models.DateTimeField(auto_now_add=True)
+
+    # Its queries need the clinic's scope (ops.scoping).
+    objects = clinic_manager()
 
     class Meta:
         ordering = ["-started_on", "-id"]
@@ -106,6 +110,9 @@ class Session(models.Model):
         default=list, blank=True, help_text="The codes of the blocking findings overridden."
     )
 
+    # Its queries need the clinic's scope (ops.scoping).
+    objects = clinic_manager()
+
     class Meta:
         ordering = ["performed_at", "id"]
         constraints = [
@@ -164,6 +171,9 @@ class SessionAmendment(models.Model):
     text = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True)
 
+    # Its queries need the clinic's scope (ops.scoping).
+    objects = clinic_manager()
+
     class Meta:
         ordering = ["created_at", "id"]
 
@@ -185,6 +195,9 @@ class Injection(models.Model):
     volume_ml = models.DecimalField(max_digits=4, decimal_places=2)
     needle_gauge = models.PositiveSmallIntegerField()
     lot = models.CharField(max_length=64, blank=True, help_text="Lot number of the solution.")
+
+    # Its queries need the clinic's scope (ops.scoping).
+    objects = clinic_manager()
 
     class Meta:
         ordering = ["position", "id"]
@@ -244,6 +257,9 @@ class AlgometerReading(models.Model):
     unit = models.CharField(max_length=8, choices=UNIT_CHOICES)
     value_kpa = models.FloatField()
 
+    # Its queries need the clinic's scope (ops.scoping).
+    objects = clinic_manager()
+
     class Meta:
         ordering = ["site", "side", "phase"]
         constraints = [
@@ -285,6 +301,9 @@ class AdverseEvent(models.Model):
     resolved_on = models.DateField(null=True, blank=True)
     notes = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    # Its queries need the clinic's scope (ops.scoping).
+    objects = clinic_manager()
 
     class Meta:
         ordering = ["onset", "id"]
