@@ -90,6 +90,8 @@ class Actors:
             "entry_id": self.entry.pk,
             "alert_id": self.alert.pk,
             "token_id": self.token.pk,
+            # A staff account of clinic A, for the administrators' account pages.
+            "user_id": self.world.front_desk.pk,
             "token": "no-such-link",
             "topic": "neural",
             "name": "prolotrack-site",
