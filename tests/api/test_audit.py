@@ -5,12 +5,31 @@ The reads are covered by tests/audit/test_coverage.py, which opens every audited
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
+from prolotrack.diary.models import Alert, DiaryEntry
 from tests.audit.test_coverage import AUDITED
 from tests.treatment.charting_helpers import record_session
 
 WHEN = "2026-11-02T09:30:00-08:00"
+
+
+def _alert(world):
+    """An open diary alert of the world's patient."""
+    entry = DiaryEntry.objects.create(
+        clinic=world.clinic, patient=world.patient, entry_date=dt.date(2026, 11, 2), pain=8
+    )
+    return Alert.objects.create(
+        clinic=world.clinic,
+        patient=world.patient,
+        entry=entry,
+        level="urgent",
+        rule_code="urgent.infection",
+        source="domain.2.4",
+        message="Fever with intense pain.",
+    )
 
 
 def _calls(world, session, signed):
@@ -58,6 +77,9 @@ def _calls(world, session, signed):
             f"/sessions/{session.pk}/adverse-events",
             {"category": "local_pain_flare", "onset": "2026-11-03"},
             {"category": "hiccups", "onset": "2026-11-03"},
+        ),
+        "api-v1:alert_acknowledge": (
+            f"/alerts/{_alert(world).pk}/acknowledge", {"note": "Called."}, {"note": " "}
         ),
     }  # fmt: skip
 

@@ -30,6 +30,12 @@ OPERATIONS = {
     ("get", "/api/v1/sessions/{session_id}/adverse-events"),
     ("post", "/api/v1/sessions/{session_id}/adverse-events"),
     ("get", "/api/v1/patients/{patient_id}/outcomes"),
+    # The patient diary (api.diary).
+    ("get", "/api/v1/patients/{patient_id}/diary-entries"),
+    ("get", "/api/v1/patients/{patient_id}/diary-entries/{entry_id}"),
+    ("get", "/api/v1/alerts"),
+    ("get", "/api/v1/alerts/{alert_id}"),
+    ("post", "/api/v1/alerts/{alert_id}/acknowledge"),
 }
 
 

@@ -72,6 +72,8 @@ def responses(success: dict[int, Any], *errors: int) -> dict[int, Any]:
 
 # The URL arguments that name what a refused request asked for, in the audit event.
 _OBJECT_KWARGS = (
+    ("alert_id", "alert"),
+    ("entry_id", "diaryentry"),
     ("session_id", "session"),
     ("series_id", "series"),
     ("patient_id", "patient"),

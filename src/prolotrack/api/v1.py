@@ -14,6 +14,7 @@ from ninja import NinjaAPI, Status
 from prolotrack.accounts.models import CLINICIAN_ROLES
 from prolotrack.api import errors
 from prolotrack.api.auth import AUTH
+from prolotrack.api.diary import router as diary_router
 from prolotrack.api.errors import error, responses
 from prolotrack.api.outcomes import router as outcomes_router
 from prolotrack.api.patients import router as patients_router
@@ -41,6 +42,7 @@ errors.install(api)
 api.add_router("/", patients_router)
 api.add_router("/", treatment_router)
 api.add_router("/", outcomes_router)
+api.add_router("/", diary_router)
 api.add_router("/fhir/", "prolotrack.interop.fhir_api.router")
 
 
