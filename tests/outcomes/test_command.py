@@ -82,7 +82,7 @@ def test_text_is_a_readable_summary(clinic):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--format", "xml"], "--format: 'xml' is not json or text."),
+        (["--format", "xml"], "--format: 'xml' is not json, text or pdf."),
         (["--from", "2026-02-30"], "--from: '2026-02-30' is not a date (YYYY-MM-DD)."),
         (["--from", "2026-05-01", "--to", "2026-04-01"], "--from 2026-05-01 is after --to"),
         (["--modality", "deep"], "--modality: 'deep' is not neural or classic."),

@@ -45,7 +45,7 @@ DIMENSION_LABELS = {
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _require_dashboard(user: User) -> None:
+def require_dashboard(user: User) -> None:
     if user.role not in DASHBOARD_ROLES or user.clinic_id is None:
         raise PermissionDenied(
             "The outcome dashboard is for the clinic's practitioners, administrators and auditors."
@@ -134,17 +134,21 @@ def _group_label(dimension: str, value: Any, names: dict[int, str]) -> str:
     return str(value)
 
 
-def _breakdowns(
-    form: OutcomeFilterForm, clinic_id: int, dimensions: list[str]
+def breakdowns(
+    filters: Filters, dimensions: list[str], *, threshold_kg_cm2: float
 ) -> list[dict[str, Any]]:
-    names = {u.pk: u.display_name for u in User.objects.filter(clinic_id=clinic_id)}
+    """The breakdown tables of the dashboard, its CSV downloads and the outcome report (PDF)."""
+    names: dict[int, str] = {}
+    if "practitioner" in dimensions:
+        users = User.objects.all()
+        if filters.clinic_id is not None:
+            users = users.filter(clinic_id=filters.clinic_id)
+        names = {u.pk: u.display_name for u in users}
     tables = []
     for dimension in dimensions:
         rows = [
             {"label": _group_label(dimension, value, names), "report": report}
-            for value, report in outcomes_by(
-                dimension, form.filters(clinic_id), threshold_kg_cm2=form.threshold_kg_cm2
-            )
+            for value, report in outcomes_by(dimension, filters, threshold_kg_cm2=threshold_kg_cm2)
         ]
         tables.append({"key": dimension, "label": DIMENSION_LABELS[dimension], "rows": rows})
     return tables
@@ -154,7 +158,7 @@ def _breakdowns(
 @login_required
 @audit_refusals(object_type="outcomes")
 def dashboard(request: HttpRequest) -> HttpResponse:
-    _require_dashboard(request.user)
+    require_dashboard(request.user)
     clinic_id = request.user.clinic_id
     form = OutcomeFilterForm(request.GET or None)
     if request.GET and not form.is_valid():
@@ -174,7 +178,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "report": report,
         # One breakdown at a time: each is a pass over the clinic's sessions (the page stays
         # within twice the time of the numbers alone; the CSV downloads give every one).
-        "breakdowns": _breakdowns(form, clinic_id, [form.cleaned_data.get("by") or "modality"]),
+        "breakdowns": breakdowns(
+            form.filters(clinic_id),
+            [form.cleaned_data.get("by") or "modality"],
+            threshold_kg_cm2=form.threshold_kg_cm2,
+        ),
         "dimensions": DIMENSION_LABELS,
         "km_chart": km_chart(
             chart_id="relief-km",
@@ -261,7 +269,7 @@ def _cell(value: Any) -> str:
 @login_required
 @audit_refusals(object_type="outcomes")
 def dashboard_csv(request: HttpRequest) -> HttpResponse:
-    _require_dashboard(request.user)
+    require_dashboard(request.user)
     clinic_id = request.user.clinic_id
     table = request.GET.get("table", "summary")
     if table not in TABLES:
@@ -279,7 +287,10 @@ def dashboard_csv(request: HttpRequest) -> HttpResponse:
         )
     if table.startswith("by_"):
         dimension = table[3:]
-        rows = _breakdown_rows(_breakdowns(form, clinic_id, [dimension])[0]["rows"])
+        tables = breakdowns(
+            form.filters(clinic_id), [dimension], threshold_kg_cm2=form.threshold_kg_cm2
+        )
+        rows = _breakdown_rows(tables[0]["rows"])
     else:
         report = _compute(form, clinic_id)
         if table == "summary":
