@@ -20,7 +20,8 @@ SIGKILL at a random moment, and the database is checked:
 On PostgreSQL the kill alternates between SIGKILL of the writer and ``pg_terminate_backend``
 of its server process, mid-transaction: the server must roll the open transaction back and
 keep every committed one. A crash of the server itself (``pg_ctl stop -m immediate``) needs a
-server of one's own and is not done by this script. Without DATABASE_URL it makes a SQLite
+server of one's own: ``bench/pg_server_crash.py`` makes one and reuses this script's writer and
+checks. Without DATABASE_URL it makes a SQLite
 database in a new temporary folder (``--data-dir`` picks the folder). Prints one JSON object;
 exit status 0 when every round passed.
 """
@@ -68,16 +69,25 @@ def setup_django(data_dir: str | None) -> None:
     import django
 
     django.setup()
+    from prolotrack.ops.scoping import scopes_disabled_here
+
+    scopes_disabled_here()  # the operator's script: across clinics (ops.scoping)
 
 
 # The writer ------------------------------------------------------------------------------------
 
 
-def writer(series_id: int, seed: int) -> None:
+def writer(series_id: int, seed: int, *, audit: bool = False) -> None:
     """Chart sessions until killed; print ``ack <id> <version> <injections> <readings>`` after
-    each commit."""
+    each commit.
+
+    With ``audit``, each write is followed, as on the session form, by its audit event in a
+    transaction of its own, reported after its commit as ``audit <event id> <hash>``.
+    """
     from django.db import connection
 
+    from prolotrack.audit.models import Action
+    from prolotrack.audit.services import audit_record
     from prolotrack.core.charting import InjectionInput, ReadingInput
     from prolotrack.treatment.models import Session, TreatmentSeries
     from prolotrack.treatment.services import session_record
@@ -118,6 +128,15 @@ def writer(series_id: int, seed: int) -> None:
             mine.append(saved.pk)
         # Only now, after the commit, is the write acknowledged.
         print(f"ack {saved.pk} {saved.version} {len(injections)} {len(readings)}", flush=True)
+        if audit:
+            event = audit_record(
+                user=practitioner,
+                action=Action.CHANGE if session else Action.CREATE,
+                target=saved,
+                object_type="session",
+                patient_id=series.patient_id,
+            )
+            print(f"audit {event.id} {event.hash}", flush=True)
 
 
 # The crash rounds ------------------------------------------------------------------------------
@@ -156,27 +175,58 @@ def prepare() -> int:
     return series.pk
 
 
+class WriterProcess:
+    """A writer process, its reports read on a thread: the kill comes at a random moment, not
+    between two lines."""
+
+    def __init__(self, series_id: int, seed: int, *, audit: bool = False) -> None:
+        command = [sys.executable, str(Path(__file__).resolve()), "--writer", str(series_id)]
+        self.proc = subprocess.Popen(
+            [*command, "--seed", str(seed), *(["--audit"] if audit else [])],
+            env=dict(os.environ),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert self.proc.stdout is not None
+        self.lines: list[str] = []
+        self.reader = threading.Thread(target=self.lines.extend, args=(self.proc.stdout,))
+        self.reader.daemon = True
+        self.reader.start()
+
+    def wait_for_acks(self, count: int, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while sum(line.startswith("ack") for line in list(self.lines)) < count:
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the writer stopped or hung: {self.proc.stderr.read()}")  # type: ignore[union-attr]
+            time.sleep(0.005)
+
+    def finish(self, timeout: float = 60) -> None:
+        """Wait for the dead writer's last reports."""
+        self.proc.wait(timeout=timeout)
+        self.reader.join(timeout=timeout)
+
+    def acks(self) -> list[tuple[int, int, int, int]]:
+        """(session id, version, injections, readings) of each acknowledged write."""
+        acks = []
+        for line in self.lines:
+            if line.startswith("ack "):
+                pk, version, n_inj, n_read = (int(x) for x in line.split()[1:])
+                acks.append((pk, version, n_inj, n_read))
+        return acks
+
+    def audits(self) -> list[tuple[int, str]]:
+        """(event id, hash) of each acknowledged audit event."""
+        return [
+            (int(line.split()[1]), line.split()[2])
+            for line in self.lines
+            if line.startswith("audit ")
+        ]
+
+
 def crash_round(series_id: int, rng: random.Random, max_delay: float, how: str) -> dict[str, Any]:
-    env = dict(os.environ)
-    command = [sys.executable, str(Path(__file__).resolve()), "--writer", str(series_id)]
-    proc = subprocess.Popen(
-        [*command, "--seed", str(rng.randrange(2**32))],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None
-    acks: list[tuple[int, int, int, int]] = []
-    lines: list[str] = []
-    # Read the pipe on a thread: the kill comes at a random moment, not between two lines.
-    reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)  # type: ignore[arg-type]
-    reader.start()
-    deadline = time.monotonic() + 120
-    while sum(line.startswith("ack") for line in list(lines)) < MIN_ACKS:
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"the writer stopped or hung: {proc.stderr.read()}")  # type: ignore[union-attr]
-        time.sleep(0.005)
+    writer = WriterProcess(series_id, rng.randrange(2**32))
+    writer.wait_for_acks(MIN_ACKS)
     time.sleep(rng.uniform(0, max_delay))
     if how == "terminate_backend":
         from django.db import connection
@@ -188,15 +238,10 @@ def crash_round(series_id: int, rng: random.Random, max_delay: float, how: str) 
                 [APPLICATION_NAME],
             )
         connection.close()
-        proc.wait(timeout=60)  # the writer dies on its lost connection
     else:
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=60)
-    reader.join(timeout=60)
-    for line in lines:
-        if line.startswith("ack "):
-            pk, version, n_inj, n_read = (int(x) for x in line.split()[1:])
-            acks.append((pk, version, n_inj, n_read))
+        writer.proc.send_signal(signal.SIGKILL)
+    writer.finish()  # after pg_terminate_backend, the writer dies on its lost connection
+    acks = writer.acks()
     result = check(series_id, acks)
     from django.db import connection
 
@@ -248,12 +293,23 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--data-dir", help="SQLite: the folder for the database file.")
     parser.add_argument("--writer", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--audit", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.writer is not None:
         setup_django(os.environ.get("PROLOTRACK_DATA_DIR"))
-        writer(args.writer, args.seed)
+        from django_scopes import scopes_disabled
+
+        with scopes_disabled():  # a process of its own, outside any request's clinic scope
+            writer(args.writer, args.seed, audit=args.audit)
         return 0
     setup_django(args.data_dir)
+    from django_scopes import scopes_disabled
+
+    with scopes_disabled():
+        return crash_rounds(args)
+
+
+def crash_rounds(args: argparse.Namespace) -> int:
     from django.db import connection
 
     seed = args.seed if args.seed is not None else random.randrange(2**32)
