@@ -107,7 +107,7 @@ def second_factor(request: HttpRequest) -> HttpResponse:
     if device is None:
         query = urlencode({"next": _next_url(request)})
         return redirect(f"{reverse('accounts:second_factor_enrol')}?{query}")
-    form = CodeForm(request.POST or None)
+    form = CodeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid() and _check(request, device, form):
         return redirect(_next_url(request))
     context = {
@@ -131,7 +131,7 @@ def second_factor_enrol(request: HttpRequest) -> HttpResponse:
         query = urlencode({"next": _next_url(request)})
         return redirect(f"{reverse('accounts:second_factor')}?{query}")
     device = otp.device_for_enrolment(user)  # type: ignore[arg-type]
-    form = CodeForm(request.POST or None)
+    form = CodeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid() and _check(request, device, form):
         messages.success(request, "Your authenticator app is set up.")
         return redirect(_next_url(request))

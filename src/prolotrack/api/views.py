@@ -29,7 +29,8 @@ def _require_admin(request: HttpRequest) -> None:
 def token_list(request: HttpRequest) -> HttpResponse:
     _require_admin(request)
     clinic = request.user.clinic
-    form = TokenForm(request.POST or None, clinic=clinic)
+    # A POST is always the form sent: an empty one names its missing fields.
+    form = TokenForm(request.POST if request.method == "POST" else None, clinic=clinic)
     created = secret = None
     status = 200
     if request.method == "POST":

@@ -395,7 +395,7 @@ def signin_request(request: HttpRequest) -> HttpResponse:
         response = render(request, "registration/rate_limited.html", context, status=429)
         response["Retry-After"] = "60"
         return response
-    form = SignInRequestForm(request.POST or None)
+    form = SignInRequestForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         signin.sign_in_link_request(
             email=form.cleaned_data["email"],
@@ -537,7 +537,10 @@ def diary_settings(request: HttpRequest) -> HttpResponse:
     if user.role != Role.CLINIC_ADMIN or user.clinic is None:
         raise PermissionDenied("Only the clinic's administrators change diary settings.")
     current = ClinicDiarySettings.for_clinic(user.clinic)
-    form = DiarySettingsForm(request.POST or None, instance=current)
+    # A POST is always the form sent, even an empty one: it is refused (400), never shown as
+    # the unchanged page.
+    posted = request.POST if request.method == "POST" else None
+    form = DiarySettingsForm(posted, instance=current)
     if request.method == "POST" and form.is_valid():
         saved = form.save(commit=False)
         saved.clinic = user.clinic

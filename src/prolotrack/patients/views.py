@@ -52,7 +52,9 @@ def patient_list(request: HttpRequest) -> HttpResponse:
 @audit_refusals(object_type="patient")
 def patient_create_view(request: HttpRequest) -> HttpResponse:
     require_staff(request.user)
-    form = PatientForm(request.POST or None, clinic=request.user.clinic)
+    # A POST is always the form sent: an empty one names its missing fields.
+    posted = request.POST if request.method == "POST" else None
+    form = PatientForm(posted, clinic=request.user.clinic)
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
         patient = services.patient_create(
@@ -69,7 +71,8 @@ def patient_create_view(request: HttpRequest) -> HttpResponse:
 def patient_edit(request: HttpRequest, patient_id: int) -> HttpResponse:
     require_staff(request.user)
     patient = get_patient_for_user(request.user, patient_id)
-    form = PatientForm(request.POST or None, instance=patient, clinic=request.user.clinic)
+    posted = request.POST if request.method == "POST" else None
+    form = PatientForm(posted, instance=patient, clinic=request.user.clinic)
     status = 200
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
