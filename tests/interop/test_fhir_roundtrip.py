@@ -10,12 +10,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from prolotrack.accounts.models import Clinic
+from prolotrack.core.triage import SideEffect
 from prolotrack.demo.services import clinic_delete
+from prolotrack.diary.models import DiaryAreaPain, DiaryEntry
 from prolotrack.interop.fhir.export import Scope, bulk_export, patient_bundle, resources
 from prolotrack.interop.fhir.importer import import_fhir
 from prolotrack.patients.models import Patient
-from prolotrack.treatment.models import AlgometerReading, Injection, Session
-from tests.interop.test_fhir_world import load_fhir_clinic, normalize, read_ndjson
+from prolotrack.treatment.models import AlgometerReading, Injection, Session, TreatmentSeries
+from tests.interop.test_fhir_world import TODAY, load_fhir_clinic, normalize, read_ndjson
 
 NAME = "FHIR Test Clinic"
 
@@ -27,25 +29,49 @@ def clinic(db):
 
 def test_a_clinic_round_trips_through_bulk_ndjson(clinic, tmp_path):
     bulk_export(clinic, tmp_path / "first")
-    counts = {
-        "sessions": Session.objects.filter(clinic=clinic).count(),
-        "injections": Injection.objects.filter(clinic=clinic).count(),
-        "readings": AlgometerReading.objects.filter(clinic=clinic).count(),
-    }
+
+    def counted(c: Clinic) -> dict[str, int]:
+        return {
+            "sessions": Session.objects.filter(clinic=c).count(),
+            "injections": Injection.objects.filter(clinic=c).count(),
+            "readings": AlgometerReading.objects.filter(clinic=c).count(),
+            "diary entries": DiaryEntry.objects.filter(clinic=c).count(),
+            "area pains": DiaryAreaPain.objects.filter(clinic=c).count(),
+            "with side effects": DiaryEntry.objects.filter(clinic=c)
+            .exclude(side_effects=[])
+            .count(),
+            "with a note": DiaryEntry.objects.filter(clinic=c).exclude(note="").count(),
+        }
+
+    counts = counted(clinic)
+    assert counts["area pains"] and counts["with side effects"] and counts["with a note"]
     clinic_delete(clinic)
 
     result = import_fhir(tmp_path / "first", clinic_name=NAME)
     again = result.clinic
     assert again.pk != clinic.pk
-    assert counts == {
-        "sessions": Session.objects.filter(clinic=again).count(),
-        "injections": Injection.objects.filter(clinic=again).count(),
-        "readings": AlgometerReading.objects.filter(clinic=again).count(),
-    }
+    assert counts == counted(again)
     bulk_export(again, tmp_path / "second")
     first, second = read_ndjson(tmp_path / "first"), read_ndjson(tmp_path / "second")
     assert len(first) == len(second)
     assert normalize(first) == normalize(second)
+
+
+def test_an_imported_clinic_has_the_same_outcomes_at_once(clinic, tmp_path):
+    """The import refreshes the per-session summary the outcome numbers read: no rebuild."""
+    from prolotrack.outcomes.models import SessionOutcome
+    from prolotrack.outcomes.queries import outcomes_compute
+
+    before = outcomes_compute(clinic)
+    assert before["patients"] and SessionOutcome.objects.filter(clinic=clinic).exists()
+    bulk_export(clinic, tmp_path / "first")
+    clinic_delete(clinic)
+    again = import_fhir(tmp_path / "first", clinic_name=NAME).clinic
+    assert (
+        SessionOutcome.objects.filter(clinic=again).count()
+        == Session.objects.filter(clinic=again).count()
+    )
+    assert outcomes_compute(again) == before
 
 
 def test_a_patient_bundle_round_trips(clinic, tmp_path):
@@ -82,14 +108,34 @@ EXAMPLES = int(os.environ.get("PROLOTRACK_FHIR_EXAMPLES", "8"))
     seed=st.integers(min_value=0, max_value=10**6),
     patients=st.integers(min_value=1, max_value=3),
     pgic=st.lists(st.integers(min_value=1, max_value=7), max_size=4),
+    effects=st.lists(st.sampled_from(list(SideEffect)), unique=True, max_size=4),
+    areas=st.lists(st.integers(min_value=0, max_value=10), max_size=3),
+    note=st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=40).map(str.strip),
 )
-def test_any_small_generated_clinic_round_trips(db, tmp_path_factory, seed, patients, pgic):
+def test_any_small_generated_clinic_round_trips(
+    db, tmp_path_factory, seed, patients, pgic, effects, areas, note
+):
     clinic = load_fhir_clinic(patients=patients, seed=seed, name="Property Clinic")
     for session, value in zip(
         Session.objects.filter(clinic=clinic).order_by("-pk"), pgic, strict=False
     ):
         session.pgic = value
         session.save(update_fields=["pgic"])
+    # A diary entry of the last patient: the side effects, note and area pains drawn.
+    patient = Patient.objects.filter(clinic=clinic).order_by("-pk").first()
+    entry = DiaryEntry.objects.create(
+        clinic=clinic,
+        patient=patient,
+        entry_date=TODAY,
+        pain=max(areas, default=4),
+        side_effects=[e.value for e in effects],
+        note=note,
+    )
+    series = TreatmentSeries.objects.filter(patient=patient).order_by("pk")
+    DiaryAreaPain.objects.bulk_create(
+        DiaryAreaPain(clinic=clinic, entry=entry, series=one, pain=pain)
+        for one, pain in zip(series, areas, strict=False)
+    )
     folder = tmp_path_factory.mktemp("roundtrip")
     bulk_export(clinic, folder / "first")
     clinic_delete(clinic)

@@ -14,10 +14,11 @@ from fhir.resources.R4B import get_fhir_model_class
 from prolotrack.accounts.models import Clinic
 from prolotrack.core.synth import generate_clinic
 from prolotrack.demo.loader import clinic_load
+from prolotrack.diary.models import DiaryAreaPain
 from prolotrack.interop.fhir.export import diary_model
 from prolotrack.interop.fhir.terminology import binding_errors, coding_errors
 from prolotrack.patients.models import Condition
-from prolotrack.treatment.models import AdverseEvent, Injection, Session
+from prolotrack.treatment.models import AdverseEvent, Injection, Session, TreatmentSeries
 
 TODAY = dt.date(2026, 11, 20)
 
@@ -26,7 +27,9 @@ def load_fhir_clinic(
     *, patients: int = 12, seed: int = 11, name: str = "FHIR Test Clinic"
 ) -> Clinic:
     """A generated clinic, with the facts the generator leaves empty filled in on a few rows:
-    PGIC, condition onsets and notes, lots, adverse-event notes, phones and e-mails."""
+    PGIC, condition onsets and notes, lots, adverse-event notes, phones and e-mails, and the
+    first patient's diary entries with PGIC, PSFS, side effects, a note and the pain of two
+    treated areas."""
     clinic = clinic_load(generate_clinic(seed=seed, patients=patients, today=TODAY, name=name))
     for i, session in enumerate(Session.objects.filter(clinic=clinic).order_by("pk")[:40]):
         if i % 3 == 0:
@@ -48,24 +51,47 @@ def load_fhir_clinic(
     assert patient is not None
     diary = diary_model()
     if diary is not None:
-        names = {f.name for f in diary._meta.get_fields()}
+        # Two treated areas: the patient's series, and a second one if they have one only.
+        series = list(TreatmentSeries.objects.filter(patient=patient).order_by("pk")[:2])
+        if len(series) < 2:
+            series.append(
+                TreatmentSeries.objects.create(
+                    clinic=clinic,
+                    patient=patient,
+                    modality="classic",
+                    region="neck_shoulder" if series[0].region != "neck_shoulder" else "knee",
+                    planned_sessions=4,
+                    planned_interval_days=21,
+                    status="active",
+                    started_on=TODAY - dt.timedelta(days=30),
+                )
+            )
+        effects = [["soreness", "bruising"], [], ["fever", "redness_warmth", "other"]]
         for day in range(3):
             extra: dict[str, Any] = {}
-            if "pgic" in names and day == 1:
+            if day == 1:
                 extra["pgic"] = 2
-            if "psfs" in names and day == 2:
+                extra["note"] = "Slept badly <i>&</i> walked 2 km; \u00e9t\u00e9 \U0001f642."
+            if day == 2:
                 extra["psfs"] = [
                     {"activity": "Climbing stairs", "score": 4},
                     {"activity": "Gardening", "score": 7},
                 ]
-            diary.objects.create(
+            entry = diary.objects.create(
                 clinic=clinic,
                 patient=patient,
                 entry_date=TODAY - dt.timedelta(days=3 - day),
                 pain=5 - day,
                 pain_back=None if day == 0 else day == 2,
+                side_effects=effects[day],
                 **extra,
             )
+            # The pain of each treated area, the entry's pain the highest; none on day 0 (an
+            # entry from before the areas were asked).
+            for i, one in enumerate(series if day else []):
+                DiaryAreaPain.objects.create(
+                    clinic=clinic, entry=entry, series=one, pain=entry.pain - i
+                )
     patient.phone = "+1 604 555 0100"
     patient.email = "invented@example.org"
     patient.allergies = ["corn"]

@@ -49,7 +49,8 @@ BUNDLE_SCHEMA = {
 def fhir_patient_everything(request: HttpRequest, patient_id: int) -> dict[str, Any]:
     """Patient, practitioners, organization, conditions, series (CarePlan), sessions
     (Procedure), injections (MedicationAdministration), pain, PGIC, algometer and diary
-    observations, adverse events and signatures (Provenance)."""
+    observations (with the diary's side effects, note and the pain of each treated area),
+    adverse events and signatures (Provenance)."""
     if request.user.role != Role.PATIENT:
         require_clinician(request.user)
     patient = get_patient_for_user(request.user, patient_id)

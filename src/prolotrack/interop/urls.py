@@ -12,4 +12,9 @@ urlpatterns = [
     ),
     path("fhir/CodeSystem/<slug:name>", fhir_views.code_system, name="fhir_code_system"),
     path("fhir/ValueSet/<slug:name>", fhir_views.value_set, name="fhir_value_set"),
+    path(
+        "fhir/StructureDefinition/<slug:name>",
+        fhir_views.structure_definition,
+        name="fhir_structure_definition",
+    ),
 ]

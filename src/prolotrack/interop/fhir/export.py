@@ -107,6 +107,16 @@ def _sessions(scope: Scope) -> models.QuerySet[Session]:
     return scope.rows(Session).select_related("series")
 
 
+def _diary_observations(scope: Scope, diary: type[models.Model]) -> Iterator[dict[str, Any]]:
+    """Each diary entry, followed by the pain of each of its treated areas."""
+    areas = apps.get_model("diary", "DiaryAreaPain")
+    per_area = Prefetch(
+        "area_pains", queryset=areas._default_manager.select_related("series").order_by("series_id")
+    )
+    for entry in _stream(scope.rows(diary, "patient").prefetch_related(per_area)):
+        yield from m.diary_observations(entry)
+
+
 def resources_of(scope: Scope, resource_type: str) -> Iterator[dict[str, Any]]:
     """The resources of one type in ``scope``, streamed."""
     if resource_type == "Organization":
@@ -133,7 +143,7 @@ def resources_of(scope: Scope, resource_type: str) -> Iterator[dict[str, Any]]:
         yield from map(m.algometer_observation, _stream(readings))
         diary = diary_model()
         if diary is not None:
-            yield from map(m.diary_observation, _stream(scope.rows(diary, "patient")))
+            yield from _diary_observations(scope, diary)
     elif resource_type == "AdverseEvent":
         rows = scope.rows(AdverseEvent).select_related("session__series")
         yield from map(m.adverse_event, _stream(rows))

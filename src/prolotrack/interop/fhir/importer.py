@@ -27,6 +27,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, NoReturn
 
+from django.apps import apps
 from django.db import models, transaction
 
 from prolotrack.accounts.models import Clinic, PractitionerProfile, Role, User
@@ -40,9 +41,11 @@ from prolotrack.core.charting import (
     check_pain,
     check_reading,
 )
+from prolotrack.core.triage import SideEffect
 from prolotrack.interop.fhir import mapping as m
 from prolotrack.interop.fhir import terminology as t
 from prolotrack.interop.fhir.export import RESOURCE_TYPES, diary_model
+from prolotrack.outcomes.summary import session_outcomes_refresh
 from prolotrack.patients.models import Condition, Patient, Sex
 from prolotrack.treatment.models import (
     AdverseEvent,
@@ -406,6 +409,12 @@ class Importer:
         self.pending_kind = ""
         self.counts: Counter[str] = Counter()
         self.diary = diary_model()
+        self.diary_area = apps.get_model("diary", "DiaryAreaPain") if self.diary else None
+        self.series_region: dict[int, str] = {}
+        # The area pains a diary entry lists in hasMember, by Observation id, until they are
+        # read: the entry's resource and row, the path of the reference, and the series its
+        # areas read so far name.
+        self.diary_members: dict[str, tuple[Res, models.Model, str, set[int]]] = {}
 
     # -- driver
 
@@ -437,6 +446,11 @@ class Importer:
         self.flush()
         if self.clinic is None:
             raise FhirImportError("the import holds no Organization (the clinic)")
+        for member, (entry, _, path, _) in self.diary_members.items():
+            entry.fail(
+                path,
+                f"Observation/{member} is not in the import (a reference to a missing resource)",
+            )
         fields = ["pain_before", "pain_after", "pgic", "signed_at", "signed_by_id"]
         updates = list(self.session_updates.items())
         for start in range(0, len(updates), BATCH):
@@ -446,6 +460,9 @@ class Importer:
                 for name, value in chunk[row.pk].items():
                     setattr(row, name, value)
             Session.objects.bulk_update(rows, fields)
+        # The outcome numbers read a per-session summary kept on write (outcomes.summary):
+        # without it the imported clinic's dashboard would stay empty until a rebuild.
+        session_outcomes_refresh(clinic_id=self.clinic.pk)
         return ImportResult(self.clinic, self.counts)
 
     def flush(self) -> None:
@@ -455,12 +472,14 @@ class Importer:
         by_model: dict[type[models.Model], list[models.Model]] = {}
         for _, row in self.pending:
             by_model.setdefault(type(row), []).append(row)
-        for model, rows in by_model.items():
-            model._default_manager.bulk_create(rows, batch_size=BATCH)
+        # An area's pain refers to its diary entry, which may be in the same batch.
+        for model in sorted(by_model, key=lambda model: model is self.diary_area):
+            model._default_manager.bulk_create(by_model[model], batch_size=BATCH)
         for res, row in self.pending:
             self.ids[res.kind][res.id] = row.pk
             if res.kind == "CarePlan":
                 self.patient_of["CarePlan"][row.pk] = row.patient_id  # type: ignore[attr-defined]
+                self.series_region[row.pk] = row.region  # type: ignore[attr-defined]
             elif res.kind == "Procedure":
                 self.patient_of["Procedure"][row.pk] = row._patient_id  # type: ignore[attr-defined]
             elif res.kind == "Condition":
@@ -732,7 +751,17 @@ class Importer:
             for c in res.get("code.coding") or []
         )
         code = "pain" if loinc else res.code("code", "prolotrack-observation")
-        if code == "pain" and res.get("partOf") is None:
+        diary = code == "pain" and res.get("partOf") is None
+        if diary and res.get("basedOn") is not None:
+            return self._diary_area(res)
+        if res.id in self.diary_members:
+            entry, _, path, _ = self.diary_members[res.id]
+            res.fail(
+                "basedOn",
+                f"Observation/{entry.id} lists it in {path.split('.')[0]}, but it is not the "
+                "pain of a treated area (a pain score with basedOn, a CarePlan)",
+            )
+        if diary:
             return self._diary(res)
         session_id = self.ref(res, "partOf[0].reference", "Procedure")
         assert session_id is not None
@@ -811,6 +840,7 @@ class Importer:
             res.fail("valueQuantity.value", "expected a whole number from 0 to 10")
         fields: dict[str, Any] = {"pain_back": None}
         psfs = []
+        effects: list[str] = []
         for i, _ in enumerate(res.get("component") or []):
             path = f"component[{i}]"
             code = res.code(f"{path}.code", "prolotrack-observation")
@@ -823,10 +853,26 @@ class Importer:
                 if not 0 <= score <= 10:
                     res.fail(f"{path}.valueInteger", "expected 0 to 10")
                 psfs.append({"activity": res.text(f"{path}.code.text"), "score": score})
+            elif code == "side-effect":
+                effect = res.code(f"{path}.valueCodeableConcept", "prolotrack-side-effect")
+                if effect in effects:
+                    res.fail(f"{path}.valueCodeableConcept", f"{effect!r} appears twice")
+                effects.append(SideEffect(effect).value)
             elif code != "psfs":  # the mean: derived from the activities
                 res.fail(f"{path}.code", f"{code!r} is not part of a diary entry")
         if psfs:
             fields["psfs"] = psfs
+        if effects:
+            fields["side_effects"] = effects
+        notes = res.get("note") or []
+        if not isinstance(notes, list) or len(notes) > 1:
+            res.fail("note", "a diary entry has one note")
+        if notes:
+            note = res.text("note[0].text")
+            longest = self.diary._meta.get_field("note").max_length
+            if longest and len(note) > longest:
+                res.fail("note[0].text", f"at most {longest} characters")
+            fields["note"] = note
         names = {f.name for f in self.diary._meta.get_fields()}
         for name in fields.keys() - names:
             res.fail("component", f"this installation's diary does not record {name}")
@@ -837,6 +883,62 @@ class Importer:
             pain=int(value),
             **fields,
         )
+        members = res.get("hasMember") or []
+        if not isinstance(members, list):
+            res.fail("hasMember", "expected a list")
+        areas: set[int] = set()
+        for i, _ in enumerate(members):
+            path = f"hasMember[{i}].reference"
+            member = res.get(path)
+            if not isinstance(member, str) or not (match := _REF.fullmatch(member)):
+                res.fail(path, f"expected a reference such as Observation/id, not {member!r}")
+            if match.group(1) != "Observation":
+                res.fail(path, f"expected a reference to an Observation, not {member!r}")
+            obs_id = match.group(2)
+            if obs_id in self.diary_members:
+                owner = self.diary_members[obs_id][0].id
+                res.fail(path, f"{member} is already a member of Observation/{owner}")
+            if ("Observation", obs_id) in self.seen:
+                res.fail(path, f"{member} must come after the diary entry that lists it")
+            self.diary_members[obs_id] = (res, row, path, areas)
+        self.pending.append((res, row))
+
+    def _diary_area(self, res: Res) -> None:
+        """The pain of one treated area, a member of the diary entry read before it."""
+        if self.diary_area is None:
+            res.fail("basedOn", "the pain of a treated area belongs to a diary; no diary here")
+        claim = self.diary_members.pop(res.id, None)
+        if claim is None:
+            res.fail(
+                "id",
+                "no diary entry lists this area's pain in hasMember (the entry comes first)",
+            )
+        entry_res, entry, _, areas = claim
+        owner = f"Observation/{entry_res.id}"
+        patient_id = self.ref(res, "subject.reference", "Patient")
+        if patient_id != entry.patient_id:  # type: ignore[attr-defined]
+            res.fail("subject", f"not the patient of the diary entry {owner}")
+        if res.date("effectiveDateTime") != entry.entry_date:  # type: ignore[attr-defined]
+            res.fail("effectiveDateTime", f"not the day of the diary entry {owner}")
+        series_id = self.ref(res, "basedOn[0].reference", "CarePlan")
+        assert series_id is not None
+        if self.patient_of["CarePlan"][series_id] != patient_id:
+            res.fail("basedOn[0].reference", "that CarePlan is another patient's")
+        if (region := res.code("bodySite", "prolotrack-region", required=False)) and (
+            region != self.series_region[series_id]
+        ):
+            res.fail(
+                "bodySite",
+                f"{region!r} is not the region of {res.get('basedOn[0].reference')} "
+                f"({self.series_region[series_id]!r})",
+            )
+        value = res.quantity("valueQuantity", "{score}")
+        if value != int(value) or not 0 <= value <= 10:
+            res.fail("valueQuantity.value", "expected a whole number from 0 to 10")
+        if series_id in areas:
+            res.fail("basedOn[0].reference", f"{owner} already has a pain for this CarePlan")
+        areas.add(series_id)
+        row = self.diary_area(clinic=self.clinic, entry=entry, series_id=series_id, pain=int(value))
         self.pending.append((res, row))
 
     def _adverseevent(self, res: Res) -> None:

@@ -2,7 +2,8 @@
 
 Resource ids are derived from primary keys ("patient-12", "procedure-40"), so the same record
 always exports under the same id and references between resources need no lookup table. Which
-FHIR element carries what, and the few prolotrack extensions, are listed in the README (FHIR).
+FHIR element carries what is listed in the README (FHIR); the few prolotrack extensions are
+defined, and published as StructureDefinitions, in ``extensions``.
 """
 
 from __future__ import annotations
@@ -461,11 +462,20 @@ def algometer_observation(r: AlgometerReading) -> dict[str, Any]:
     return obs
 
 
-def diary_observation(entry: Any) -> dict[str, Any]:
-    """A diary entry: the pain now (LOINC 72514-3) as the value; whether the pain is back to
-    its pre-session level, the PGIC and the PSFS activities (with their mean) as components.
+def diary_observations(entry: Any) -> list[dict[str, Any]]:
+    """A diary entry's Observation, then the pain of each treated area it holds.
 
-    The PGIC and PSFS fields are read only when the diary model has them.
+    ``entry.area_pains`` (each with its ``series``) should be prefetched.
+    """
+    areas = list(entry.area_pains.all())
+    return [diary_observation(entry, areas), *(diary_area_observation(entry, a) for a in areas)]
+
+
+def diary_observation(entry: Any, areas: Iterable[Any] = ()) -> dict[str, Any]:
+    """A diary entry: the pain now (LOINC 72514-3) as the value (the highest of the treated
+    areas); whether the pain is back to its pre-session level, the PGIC, the PSFS activities
+    (with their mean) and each side effect reported as components; the patient's note; the
+    pain of each treated area (``areas``) as members.
     """
     obs: dict[str, Any] = {
         "resourceType": "Observation",
@@ -478,6 +488,10 @@ def diary_observation(entry: Any) -> dict[str, Any]:
         "performer": [patient_ref(entry.patient_id)],
         "valueQuantity": quantity(entry.pain, "{score}"),
     }
+    if entry.note:
+        obs["note"] = [{"text": entry.note}]
+    if members := [ref("Observation", "diaryarea", a.pk) for a in areas]:
+        obs["hasMember"] = members
     components: list[dict[str, Any]] = []
     if entry.pain_back is not None:
         components.append(
@@ -486,14 +500,14 @@ def diary_observation(entry: Any) -> dict[str, Any]:
                 "valueBoolean": entry.pain_back,
             }
         )
-    if (pgic := getattr(entry, "pgic", None)) is not None:
+    if entry.pgic is not None:
         components.append(
             {
                 "code": concept("prolotrack-observation", "pgic"),
-                "valueCodeableConcept": concept("prolotrack-pgic", str(pgic)),
+                "valueCodeableConcept": concept("prolotrack-pgic", str(entry.pgic)),
             }
         )
-    if psfs := getattr(entry, "psfs", None):
+    if psfs := entry.psfs:
         scores = [item["score"] for item in psfs]
         components.append(
             {
@@ -511,9 +525,35 @@ def diary_observation(entry: Any) -> dict[str, Any]:
             }
             for item in psfs
         ]
+    # Patient-reported answers, not adverse events (those are the clinic's AdverseEvents).
+    components += [
+        {
+            "code": concept("prolotrack-observation", "side-effect"),
+            "valueCodeableConcept": concept("prolotrack-side-effect", effect.value),
+        }
+        for effect in entry.side_effect_codes
+    ]
     if components:
         obs["component"] = components
     return obs
+
+
+def diary_area_observation(entry: Any, area: Any) -> dict[str, Any]:
+    """The pain of one treated area in a diary entry: its series (the CarePlan it is part of)
+    and the series' region as the body site. ``area.series`` must be loaded."""
+    return {
+        "resourceType": "Observation",
+        "id": rid("diaryarea", area.pk),
+        "basedOn": [ref("CarePlan", "careplan", area.series_id)],
+        "status": "final",
+        "category": _category("survey", "Survey"),
+        "code": PAIN_CODE,
+        "subject": patient_ref(entry.patient_id),
+        "effectiveDateTime": entry.entry_date.isoformat(),
+        "performer": [patient_ref(entry.patient_id)],
+        "valueQuantity": quantity(area.pain, "{score}"),
+        "bodySite": body_site("prolotrack-region", area.series.region, ""),
+    }
 
 
 def adverse_event(e: AdverseEvent) -> dict[str, Any]:

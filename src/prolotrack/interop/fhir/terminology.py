@@ -4,9 +4,9 @@ Standard codes are used where the domain reference found one: LOINC 72514-3 for 
 score, UCUM for units, HL7's terminology for statuses and categories, SNOMED CT only for the two
 laterality qualifiers (left, right) that every FHIR laterality value set carries. Nothing else
 in the catalog has a verified SNOMED CT or LOINC code, so injection sites, regions, phases,
-modalities, adverse-event categories, solution components, the pressure-pain threshold and the
-PGIC are coded in prolotrack's code systems below, generated from the catalog data and the
-model enums, and published at ``/interop/fhir/CodeSystem/<name>`` and
+modalities, adverse-event categories, solution components, the pressure-pain threshold, the
+PGIC and the diary's side effects are coded in prolotrack's code systems below, generated from
+the catalog data and the model enums, and published at ``/interop/fhir/CodeSystem/<name>`` and
 ``/interop/fhir/ValueSet/<name>`` under canonical URLs beginning with ``BASE``.
 
 The catalog is a draft for clinical review, so the code systems are published as ``draft``.
@@ -20,10 +20,12 @@ from functools import cache
 from typing import Any
 
 from prolotrack.core.catalog import Depth, Modality, Side, load_catalog
+from prolotrack.core.triage import SIDE_EFFECT_LABELS, SideEffect
 
 # Canonical base of every prolotrack code system, value set, extension and identifier system.
 # A canonical URL is a name, not a location: the running server publishes the same resources
-# at /interop/fhir/CodeSystem/<name> and /interop/fhir/ValueSet/<name>.
+# at /interop/fhir/CodeSystem/<name>, /interop/fhir/ValueSet/<name> and, for the extensions
+# (``extensions``), /interop/fhir/StructureDefinition/<name>.
 BASE = "https://prolotrack.org/fhir"
 VERSION = "0.1.0"
 
@@ -158,6 +160,26 @@ OBSERVATIONS = {
         "Pain back to its pre-session level",
         "The diary's answer: is the pain back to where it was before the last session?",
     ),
+    "side-effect": (
+        "Side effect reported in the diary",
+        "A side effect or symptom the patient reported in a diary entry, coded in "
+        "prolotrack-side-effect (DOMAIN 2.4, 3.1). Reported by the patient, not assessed by "
+        "the clinic: the clinic's adverse events are AdverseEvent resources.",
+    ),
+}
+# The diary's side-effect answers (core.triage.SideEffect). The diary asks in the patient's
+# words (the definition); the display names the finding.
+SIDE_EFFECTS: dict[SideEffect, str] = {
+    SideEffect.SORENESS: "Soreness at an injection site",
+    SideEffect.STIFFNESS: "Stiffness",
+    SideEffect.BRUISING: "Bruising",
+    SideEffect.SWELLING: "Swelling",
+    SideEffect.REDNESS_WARMTH: "Spreading redness or warmth around an injection site",
+    SideEffect.FEVER: "Fever or chills",
+    SideEffect.NUMBNESS_WEAKNESS: "New numbness or weakness",
+    SideEffect.BLADDER_BOWEL: "New bladder or bowel dysfunction",
+    SideEffect.SADDLE_NUMBNESS: "Saddle numbness",
+    SideEffect.OTHER: "Other side effect",
 }
 SOLUTION_COMPONENTS = {
     "dextrose": "Dextrose",
@@ -181,6 +203,14 @@ PROFESSIONS = {
     "nurse_practitioner": "Nurse practitioner",
     "other": "Other",
 }
+
+
+def _side_effects() -> tuple[Concept, ...]:
+    # Every answer the diary offers; a new one without a display here fails (KeyError).
+    return tuple(
+        Concept(s.value, SIDE_EFFECTS[s], f'The diary asks: "{SIDE_EFFECT_LABELS[s]}"')
+        for s in SideEffect
+    )
 
 
 def _plain(values: Mapping[str, Any]) -> Callable[[], tuple[Concept, ...]]:
@@ -256,6 +286,14 @@ CODE_SYSTEMS: dict[str, CodeSystemDef] = {
             "prolotrack observations",
             "Measurements with no LOINC code (DOMAIN 4.6).",
             _plain(OBSERVATIONS),
+        ),
+        CodeSystemDef(
+            "prolotrack-side-effect",
+            "prolotrack diary side effects",
+            "What a patient may report in the diary after a session: the expected side effects "
+            "and the red-flag symptoms the diary asks about (DOMAIN 2.4, 3.1). Patient-reported "
+            "answers, not adverse events assessed by the clinic.",
+            _side_effects,
         ),
         CodeSystemDef(
             "prolotrack-pgic",

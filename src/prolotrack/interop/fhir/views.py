@@ -1,7 +1,9 @@
-"""The published code systems and value sets: /interop/fhir/CodeSystem/<name> and ValueSet/<name>.
+"""The published code systems, value sets and extensions: /interop/fhir/CodeSystem/<name>,
+ValueSet/<name> and StructureDefinition/<name>.
 
-Public on purpose: they hold the catalog (sites, regions, categories), never a record, and a
-receiving system resolves prolotrack's codes from them without an account.
+Public on purpose: they hold the catalog (sites, regions, categories) and the definitions of
+prolotrack's extensions, never a record, and a receiving system resolves prolotrack's codes and
+extensions from them without an account.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import json
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 
+from prolotrack.interop.fhir.extensions import EXTENSIONS, structure_definition_resource
 from prolotrack.interop.fhir.terminology import (
     CODE_SYSTEMS,
     code_system_resource,
@@ -37,3 +40,10 @@ def value_set(request: HttpRequest, name: str) -> HttpResponse:
     if name not in CODE_SYSTEMS:
         raise Http404("No such value set.")
     return _answer(value_set_resource(name))
+
+
+@require_GET
+def structure_definition(request: HttpRequest, name: str) -> HttpResponse:
+    if name not in EXTENSIONS:
+        raise Http404("No such extension.")
+    return _answer(structure_definition_resource(name))
