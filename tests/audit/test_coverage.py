@@ -20,6 +20,8 @@ from tests.treatment.charting_helpers import acknowledging, record_session, sess
 PUBLIC = {"login", "logout", "health", "static"}
 # prolotrack's FHIR code systems and value sets: the catalog, never a record.
 PUBLIC |= {"interop:fhir_code_system", "interop:fhir_value_set"}
+# The definitions of prolotrack's FHIR extensions (issue 7): their shape, never a record.
+PUBLIC |= {"interop:fhir_structure_definition"}
 # The patient diary's sign-in by link and its information pages (text for anyone).
 PUBLIC |= {"diary:signin_request", "diary:signin", "diary:info", "diary:info_topic"}
 # The API's description and its documentation page, served to anyone as ninja serves them (token
@@ -39,6 +41,12 @@ EXEMPT = {
     "diary:settings": "the clinic's diary settings: an alert address and a reminder time",
     "api-tokens:list": "API tokens: names and prefixes, no record; creating one is recorded",
     "api-tokens:revoke": "revokes an API token; recorded as a change of the token",
+    # Staff accounts (accounts.admin_views): no health information; each change is recorded as
+    # a change of the user, with its reason and outcome (tests/accounts/test_user_admin.py).
+    "accounts:users": "the clinic's staff accounts: names, roles, sign-in state",
+    "accounts:user_deactivate": "deactivates a staff account; recorded as a change of the user",
+    "accounts:user_reactivate": "reactivates a staff account; recorded as a change of the user",
+    "accounts:user_second_factor_reset": "resets a second factor; recorded as a change",
 }
 
 # Route name -> (method, action) of the event one request writes.
@@ -65,6 +73,7 @@ AUDITED = {
     "interop:patient_report": ("POST", "print"),
     "outcomes:dashboard": ("GET", "list"),
     "outcomes:export": ("GET", "export"),
+    "outcomes:report": ("POST", "print"),
     "outcomes:progress": ("GET", "read"),
     "diary:today": ("GET", "read"),
     "diary:entry": ("GET", "read"),
@@ -95,6 +104,12 @@ AUDITED = {
     "api-v1:adverse_event_create": ("POST", "create"),
     "api-v1:patient_outcomes": ("GET", "read"),
     "api-v1:fhir_patient_everything": ("GET", "export"),
+    # The patient diary (api.diary).
+    "api-v1:diary_entry_list": ("GET", "list"),
+    "api-v1:diary_entry_detail": ("GET", "read"),
+    "api-v1:alert_list": ("GET", "list"),
+    "api-v1:alert_detail": ("GET", "read"),
+    "api-v1:alert_acknowledge": ("POST", "change"),
 }
 
 # Audited routes whose URL names a record the fixture world does not have: their one event is
@@ -102,6 +117,13 @@ AUDITED = {
 OWN_TESTS = {
     "diary:entry": "tests/diary/test_entry_page.py",
     "diary:alert_ack": "tests/diary/test_alerts.py",
+    # The clinic's outcome report: aggregates, so its event names no patient.
+    "outcomes:report": "tests/interop/test_clinic_report.py",
+}
+# The diary's API reads of one entry or alert, which the world has none of.
+OWN_TESTS |= {
+    "api-v1:diary_entry_detail": "tests/api/test_diary_api.py",
+    "api-v1:alert_detail": "tests/api/test_diary_api.py",
 }
 # The API's writes take JSON, not a form: tests/api/test_audit.py posts each one.
 OWN_TESTS |= {

@@ -57,6 +57,8 @@ PUBLIC = {
     # prolotrack's FHIR code systems and value sets: the catalog, never a record.
     "interop:fhir_code_system": "a FHIR CodeSystem of prolotrack's codes",
     "interop:fhir_value_set": "a FHIR ValueSet of prolotrack's codes",
+    # FHIR extension definitions (issue 7): how prolotrack's extensions are shaped, no record.
+    "interop:fhir_structure_definition": "a FHIR StructureDefinition of a prolotrack extension",
 }
 
 # The columns, in ROLES order:
@@ -133,6 +135,24 @@ MATRIX: dict[str, dict[str, str]] = {
     # Verified already (World.client_for), or a patient without a second factor: sent on.
     "accounts:second_factor": {"GET": ALL_LANDING, "POST": ALL_LANDING},
     "accounts:second_factor_enrol": {"GET": ALL_LANDING, "POST": ALL_LANDING},
+    # -- staff accounts: the clinic's administrators (accounts.admin_views) -----------------
+    # The list takes only GET. Each change's URL names clinic A's front desk user: its
+    # confirmation page for the administrators, and the empty form refused (no reason: 400);
+    # every other role 403 before any account is looked up, another clinic's administrator
+    # 404 (tests/security/test_cross_tenant.py).
+    "accounts:users": {"GET": "login 403 403 403 403 403 ok 403 403 403", "POST": ACCOUNT_405},
+    "accounts:user_deactivate": {
+        "GET": "login 403 403 403 403 403 ok 403 403 403",
+        "POST": "login 403 403 403 403 403 400 403 403 403",
+    },
+    "accounts:user_reactivate": {
+        "GET": "login 403 403 403 403 403 ok 403 403 403",
+        "POST": "login 403 403 403 403 403 400 403 403 403",
+    },
+    "accounts:user_second_factor_reset": {
+        "GET": "login 403 403 403 403 403 ok 403 403 403",
+        "POST": "login 403 403 403 403 403 400 403 403 403",
+    },
     # -- break-glass: practitioners of the clinic; reviewed by administrators and auditors ---
     # In care already: sent back to the chart; the outsider's empty reason: the 403 form.
     "patients:break_glass": {"GET": ACCOUNT_405, "POST": "login 403 ok ok ok 403 403 403 404 403"},
@@ -191,18 +211,28 @@ MATRIX: dict[str, dict[str, str]] = {
     # Inviting the patient to the diary: the clinic's staff (front desk too); the outsider
     # meets the break-glass page.
     "diary:invite": {"GET": ALL_405, "POST": "login 404 ok ok ok ok ok 403 404 403"},
-    # The clinic's diary settings: its administrators (the empty form is the unchanged page).
+    # The clinic's diary settings: its administrators (the empty form is invalid: 400).
     "diary:settings": {
         "GET": "login 404 403 403 403 403 ok 403 403 403",
-        "POST": "login 404 403 403 403 403 ok 403 403 403",
+        "POST": "login 404 403 403 403 403 400 403 403 403",
     },
     "interop:fhir_code_system": {"GET": ALL_OK, "POST": ALL_405},
     "interop:fhir_value_set": {"GET": ALL_OK, "POST": ALL_405},
+    # FHIR extension definitions (issue 7), public like the code systems. The matrix's name is
+    # a code system's (prolotrack-site), no extension's: 404 for everyone, signed in or not;
+    # tests/interop/test_fhir_extensions.py fetches each extension (200).
+    "interop:fhir_structure_definition": {
+        "GET": "404 404 404 404 404 404 404 404 404 404",
+        "POST": ALL_405,
+    },
     # -- outcomes (outcomes.views): the dashboard is the clinic's aggregates, for its
     # practitioners, administrators and auditors; the progress page is clinical --------------
     "outcomes:dashboard": {"GET": "login 403 ok ok ok 403 ok ok ok ok", "POST": ALL_405},
     "outcomes:export": {"GET": "login 403 ok ok ok 403 ok ok ok ok", "POST": ALL_405},
     "outcomes:progress": {"GET": "login 403 ok ok ok 403 403 403 404 403", "POST": ALL_405},
+    # -- the clinic's outcome report (PDF, interop.clinic_report_views): the dashboard's
+    # roles, each for their own clinic's aggregates; a POST (the empty form: no filters) ------
+    "outcomes:report": {"GET": ACCOUNT_405, "POST": "login 403 ok ok ok 403 ok ok ok ok"},
     # -- API tokens: revoking one is the administrators' too --------------------------------
     "api-tokens:revoke": {
         "GET": ACCOUNT_405,
@@ -236,6 +266,19 @@ MATRIX: dict[str, dict[str, str]] = {
     # Everything about the patient as FHIR: practitioners in the care, and the patient's own.
     "GET /api/v1/fhir/Patient/{patient_id}/$everything": {
         "GET": "login ok ok ok ok 403 403 403 404 403"
+    },
+    # -- API: the patient diary (api.diary) ---------------------------------------------------
+    # A patient's diary entries: clinical records, read-only, as the chart's diary page.
+    "GET /api/v1/patients/{patient_id}/diary-entries": {"GET": API_CLINICAL},
+    "GET /api/v1/patients/{patient_id}/diary-entries/{entry_id}": {"GET": API_CLINICAL},
+    # The clinic's alert board, as its page: every practitioner of the clinic, in the care or
+    # not; other roles 403 (patients too: the API says so); another clinic's physician reads
+    # their own clinic's board and gets 404 for this clinic's alert. The physician
+    # acknowledges the alert; the practitioners after find it acknowledged.
+    "GET /api/v1/alerts": {"GET": "login 403 ok ok ok 403 403 403 ok ok"},
+    "GET /api/v1/alerts/{alert_id}": {"GET": "login 403 ok ok ok 403 403 403 404 ok"},
+    "POST /api/v1/alerts/{alert_id}/acknowledge": {
+        "POST": "login 403 ok 409 409 403 403 403 404 409"
     },
 }
 
@@ -296,6 +339,8 @@ API_BODIES: dict[str, Any | Callable[[dict[str, Any], Post], Any]] = {
         "category": "local_pain_flare",
         "onset": "2026-11-03",
     },
+    # The patient diary (api.diary): acknowledging an alert.
+    "POST /api/v1/alerts/{alert_id}/acknowledge": {"note": "Called the patient; seen today."},
 }
 
 # Operations whose path argument takes another of Actors.url_values: amending needs a signed

@@ -49,7 +49,8 @@ def test_every_entry_names_each_method_and_role_once():
 def test_only_the_public_routes_let_the_signed_out_through():
     """T4 in the table: every non-public entry sends the anonymous to sign in (a method the
     route does not take at all is 405 for everyone)."""
-    assert len(PUBLIC) <= 13
+    # A new public route raises this on purpose, after review (14: the FHIR extensions).
+    assert len(PUBLIC) <= 14
     for key, methods in MATRIX.items():
         if key in PUBLIC:
             continue
