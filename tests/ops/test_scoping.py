@@ -76,6 +76,68 @@ def test_a_row_of_another_clinic_cannot_be_saved_inside_a_scope(world):
     assert Condition.objects.filter(patient=world.other_patient).count() == 0
 
 
+@pytest.mark.django_db
+def test_outside_a_clinic_even_existence_tests_and_bulk_writes_raise(world):
+    """django-scopes' own closed queryset still answers these; ours does not."""
+    with request_scope(None):
+        with pytest.raises(ScopeError):
+            Patient.objects.exists()
+        with pytest.raises(ScopeError):
+            Patient.objects.exclude(chart_number="x").exists()
+        with pytest.raises(ScopeError):
+            Condition.objects.bulk_create(
+                [Condition(clinic=world.other_clinic, patient=world.other_patient, code="x")]
+            )
+    assert not Condition.objects.filter(patient=world.other_patient).exists()
+
+
+@pytest.mark.django_db
+def test_another_clinics_row_cannot_be_pulled_into_the_scope_or_pushed_out(world):
+    with scope(clinic=world.clinic.pk):
+        stolen = Patient._base_manager.get(pk=world.other_patient.pk)
+        stolen.clinic_id = world.clinic.pk
+        with pytest.raises(ScopeError, match="belongs to another clinic"):
+            stolen.save()
+        with pytest.raises(ScopeError, match="cannot move"):
+            Patient.objects.filter(pk=world.patient.pk).update(clinic=world.other_clinic)
+        with pytest.raises(ScopeError, match="cannot move"):
+            Patient.objects.filter(pk=world.patient.pk).update(clinic_id=world.other_clinic.pk)
+        world.patient.clinic_id = world.other_clinic.pk
+        with pytest.raises(ScopeError, match="cannot move"):
+            Patient.objects.bulk_update([world.patient], ["clinic"])
+        with pytest.raises(ScopeError, match="another clinic"):
+            Condition.objects.bulk_create(
+                [Condition(clinic=world.other_clinic, patient=world.other_patient, code="x")]
+            )
+        # Within the clinic, the same operations work.
+        assert Patient.objects.filter(pk=world.patient.pk).update(given_name="Same") == 1
+    assert Patient.objects.get(pk=world.other_patient.pk).clinic_id == world.other_clinic.pk
+    assert Patient.objects.get(pk=world.patient.pk).clinic_id == world.clinic.pk
+
+
+def test_a_scope_without_a_clinic_is_refused():
+    """django-scopes reads clinic=None as no filter: every clinic."""
+    with pytest.raises(ScopeError), scope(clinic=None):
+        pass
+
+
+def test_only_a_requests_scope_moves_to_a_tokens_clinic():
+    with pytest.raises(ScopeError):
+        scoping.request_clinic_set(1)
+    with request_scope(None):
+        scoping.request_clinic_set(7)
+        assert scoping.current_clinic_id() == 7
+    assert scoping.current_clinic_id() is None
+
+
+@pytest.mark.django_db
+def test_a_patient_account_without_a_clinic_gets_404_not_an_error(world, client):
+    world.patient_user.clinic = None
+    world.patient_user.save()
+    client.force_login(world.patient_user)
+    assert client.get("/diary/").status_code == 404
+
+
 def forgetful_view(request) -> HttpResponse:
     """A view that forgets to name its clinic."""
     seen = sorted(Patient.objects.values_list("chart_number", flat=True))

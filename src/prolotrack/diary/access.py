@@ -20,7 +20,12 @@ from prolotrack.patients.models import Patient
 def patient_for_diary(user: User) -> Patient:
     """The signed-in patient's own record; 404 for anyone else."""
     patient = None
-    if user.is_authenticated and user.role == Role.PATIENT and user.is_active:
+    if (
+        user.is_authenticated
+        and user.role == Role.PATIENT
+        and user.is_active
+        and user.clinic_id is not None
+    ):
         patient = (
             Patient.objects.select_related("clinic")
             .filter(user=user, clinic_id=user.clinic_id)
