@@ -247,7 +247,29 @@ def test_adverse_events_per_100_sessions_and_report_keys():
     assert {"n", "rate", "ci95"} <= set(report["responders_30"])
     for claim in report["claims"]:
         assert {"claim", "source", "measured", "ci95", "n", "verdict"} <= set(claim)
-        assert claim["verdict"] == o.INSUFFICIENT  # far fewer than 20 cases
+        if claim["modality"] is None:
+            assert claim["verdict"] == o.INSUFFICIENT  # far fewer than 20 cases
+        else:  # one modality's claim, and no modality selected
+            assert (claim["verdict"], claim["n"], claim["measured"]) == (o.NOT_APPLICABLE, 0, None)
+
+
+def test_a_modalitys_claim_is_judged_on_that_modality_only():
+    """'Neural prolotherapy takes 4-8 treatments' cannot be judged on classic sessions."""
+    rows = [r for p in range(1, 31) for r in sessions(p, 6, 3, 2, first_id=10 * p)]
+    agg = reference_aggregates(rows, [], [], [])
+    by_key = {
+        modality: {c["key"]: c for c in o.outcomes_report(agg, modality=modality)["claims"]}
+        for modality in (None, "neural", "classic")
+    }
+    neural, classic = "neural_4_to_8_treatments", "classic_4_to_12_sessions"
+    assert by_key[None][neural]["verdict"] == o.NOT_APPLICABLE
+    assert by_key["classic"][neural]["verdict"] == o.NOT_APPLICABLE
+    assert by_key["neural"][classic]["verdict"] == o.NOT_APPLICABLE
+    assert by_key["neural"][neural]["verdict"] != o.NOT_APPLICABLE
+    assert by_key["neural"][neural]["n"] == 30
+    assert by_key["classic"][classic]["n"] == 30
+    # A claim about no one modality is judged whatever the selection.
+    assert len({by_key[m]["ninety_percent_effective"]["verdict"] for m in by_key}) == 1
 
 
 def test_selection_limits_everything_but_the_relief_window():

@@ -43,6 +43,7 @@ VERDICTS = {
     "consistent": "Consistent",
     "not_consistent": "Not consistent",
     "insufficient_data": "Not enough data",
+    "not_applicable": "Not applicable",
 }
 NEURAL_SUMMER = {"modality": "neural", "date_from": "2026-06-01", "date_to": "2026-10-31"}
 
@@ -142,7 +143,7 @@ def test_it_prints_the_numbers_of_outcomes_compute_and_the_cli_json(lakeside):
     assert "Lakeside" in text and "Outcome report" in text
     assert_holds(text, report)
     # A clinic of 40 generated patients judges some claims: not every verdict is undecided.
-    assert {c["verdict"] for c in report["claims"]} - {"insufficient_data"}
+    assert {c["verdict"] for c in report["claims"]} - {"insufficient_data", "not_applicable"}
     assert "How long relief lasts" in text and "Days after the session" in text  # the chart
     for heading in ("By modality", "By region", "Limits of these data", "How the numbers"):
         assert heading in text
@@ -190,8 +191,11 @@ def test_an_empty_clinic_says_not_enough_data(world):
     assert "No sessions match these filters yet" in text
     assert "no session matches these filters" in text
     claims = context["report"]["claims"]
-    assert {c["verdict"] for c in claims} == {"insufficient_data"}
-    assert text.count("Not enough data") == len(claims) + 1  # each claim, and the limits
+    assert {c["verdict"] for c in claims} == {"insufficient_data", "not_applicable"}
+    undecided = [c for c in claims if c["verdict"] == "insufficient_data"]
+    assert text.count("Not enough data") == len(undecided) + 1  # each such claim, and the limits
+    # The claims about one modality's treatment: not judged on a selection of both.
+    assert text.count("Not applicable") == len(claims) - len(undecided) == 3
     assert "there is no relief curve" in text
 
 
@@ -201,8 +205,9 @@ def test_a_small_clinic_judges_no_claim(world):
     assert report["sessions"] == 1
     text = pdf_text(render_clinic_report_pdf(clinic_report_context(world.clinic)))
     assert_holds(text, report)
-    assert all(c["verdict"] == "insufficient_data" for c in report["claims"])
-    assert text.count("Not enough data") >= len(report["claims"])
+    assert all(c["verdict"] in ("insufficient_data", "not_applicable") for c in report["claims"])
+    undecided = [c for c in report["claims"] if c["verdict"] == "insufficient_data"]
+    assert text.count("Not enough data") >= len(undecided)
 
 
 @pytest.mark.parametrize("by", ["practitioner", "condition", "period"])

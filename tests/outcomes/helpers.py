@@ -104,7 +104,7 @@ def reference_report(
     agg = core.reference_aggregates(
         rows, readings, diary, events, selected=selected, threshold_kg_cm2=threshold_kg_cm2
     )
-    return core.outcomes_report(agg, threshold_kg_cm2=threshold_kg_cm2)
+    return core.outcomes_report(agg, threshold_kg_cm2=threshold_kg_cm2, modality=modality)
 
 
 def assert_same(actual: Any, expected: Any, path: str = "") -> None:

@@ -55,7 +55,12 @@ def test_it_prints_the_issue_keys_as_json(clinic):
     assert {"count", "serious", "per_100_sessions"} <= set(report["adverse_events"])
     for claim in report["claims"]:
         assert {"claim", "source", "measured", "ci95", "n", "verdict"} <= set(claim)
-        assert claim["verdict"] in ("consistent", "not_consistent", "insufficient_data")
+        assert claim["verdict"] in (
+            "consistent",
+            "not_consistent",
+            "insufficient_data",
+            "not_applicable",
+        )
     assert_same(report, reference_report(clinic))
 
 

@@ -482,6 +482,8 @@ class Claim:
     low: float  # the claimed range of the measure
     high: float
     max_ci_width: float  # wider intervals cannot judge the claim
+    # The claim is about one modality's treatment: judged on that modality's sessions only.
+    modality: str | None = None
 
 
 # The claims quoted at the top of DOMAIN.md (practitioners' and clinics' descriptions, [P]) and
@@ -497,6 +499,7 @@ CLAIMS: tuple[Claim, ...] = (
         0.5,
         1.0,
         0.4,
+        modality="neural",
     ),
     Claim(
         "threshold_rises_at_1min",
@@ -525,6 +528,7 @@ CLAIMS: tuple[Claim, ...] = (
         4.0,
         8.0,
         4.0,
+        modality="neural",
     ),
     Claim(
         "classic_4_to_12_sessions",
@@ -534,6 +538,7 @@ CLAIMS: tuple[Claim, ...] = (
         4.0,
         12.0,
         4.0,
+        modality="classic",
     ),
     Claim(
         "pain_decreases_with_treatment",
@@ -558,6 +563,9 @@ CLAIMS: tuple[Claim, ...] = (
 CONSISTENT = "consistent"
 NOT_CONSISTENT = "not_consistent"
 INSUFFICIENT = "insufficient_data"
+# A claim about one modality's treatment, with a selection that is not of that modality alone:
+# another modality's sessions cannot judge it (filter by the claim's modality to judge it).
+NOT_APPLICABLE = "not_applicable"
 
 
 def verdict(
@@ -581,9 +589,17 @@ def verdict(
 
 
 def outcomes_report(
-    agg: Aggregates, *, threshold_kg_cm2: float = DEFAULT_THRESHOLD_KG_CM2
+    agg: Aggregates,
+    *,
+    threshold_kg_cm2: float = DEFAULT_THRESHOLD_KG_CM2,
+    modality: str | None = None,
 ) -> dict[str, Any]:
-    """The outcome numbers as the CLI prints them (issue 6's keys, and a few beside them)."""
+    """The outcome numbers as the CLI prints them (issue 6's keys, and a few beside them).
+
+    ``modality``: the one modality the sessions were selected for, or None for a selection
+    that may mix them. A claim about one modality is judged only on a selection of that
+    modality; otherwise its verdict is ``not_applicable`` and nothing is set beside it.
+    """
     r30 = proportion(agg.responders_30, agg.eligible)
     r50 = proportion(agg.responders_50, agg.eligible)
     improved = proportion(agg.improved, agg.eligible)
@@ -615,6 +631,9 @@ def outcomes_report(
     claims = []
     for claim in CLAIMS:
         value, ci, n = measured[claim.key]
+        applicable = claim.modality is None or claim.modality == modality
+        if not applicable:
+            value, ci, n = None, None, 0
         claims.append(
             {
                 "key": claim.key,
@@ -625,7 +644,8 @@ def outcomes_report(
                 "measured": _round(value, 4),
                 "ci95": _interval(ci, 4),
                 "n": n,
-                "verdict": verdict(claim, value, ci, n),
+                "modality": claim.modality,
+                "verdict": verdict(claim, value, ci, n) if applicable else NOT_APPLICABLE,
             }
         )
     return {

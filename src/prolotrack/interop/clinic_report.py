@@ -37,6 +37,7 @@ VERDICT_LABELS = {
     core.CONSISTENT: "Consistent",
     core.NOT_CONSISTENT: "Not consistent",
     core.INSUFFICIENT: "Not enough data",
+    core.NOT_APPLICABLE: "Not applicable: another modality's claim",
 }
 
 DISCLAIMER = (

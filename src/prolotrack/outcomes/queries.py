@@ -112,7 +112,9 @@ def outcomes_compute(
         patient_id=patient_id,
     )
     groups = outcomes_aggregates(filters, threshold_kg_cm2=threshold_kg_cm2)
-    return outcomes_report(groups.get(0, Aggregates()), threshold_kg_cm2=threshold_kg_cm2)
+    return outcomes_report(
+        groups.get(0, Aggregates()), threshold_kg_cm2=threshold_kg_cm2, modality=modality
+    )
 
 
 def outcomes_by(
@@ -126,7 +128,15 @@ def outcomes_by(
         filters, group=dimension, threshold_kg_cm2=threshold_kg_cm2, drop_out=False
     )
     return [
-        (value, outcomes_report(agg, threshold_kg_cm2=threshold_kg_cm2))
+        (
+            value,
+            outcomes_report(
+                agg,
+                threshold_kg_cm2=threshold_kg_cm2,
+                # A modality's row is that modality's sessions; any other row follows the filter.
+                modality=value if dimension == "modality" else filters.modality,
+            ),
+        )
         for value, agg in sorted(groups.items(), key=lambda item: str(item[0]))
     ]
 

@@ -8,6 +8,7 @@ VERDICTS = {
     "consistent": "consistent",
     "not_consistent": "NOT consistent",
     "insufficient_data": "not enough data",
+    "not_applicable": "not applicable to this selection (filter by the claim's modality)",
 }
 
 
