@@ -149,7 +149,7 @@ def test_deactivating_a_user_ends_every_session_at_once_and_is_audited(world):
     assert sign_in(Client(), world.physician).status_code == 200  # cannot sign in
     event = AuditEvent.objects.filter(action="change", object_type="user").get()
     assert (event.user_id, event.object_id) == (world.admin.pk, str(world.physician.pk))
-    assert event.detail == {"change": "deactivated"}
+    assert event.detail == {"change": "deactivated", "tokens_revoked": 0}
     # Reactivated, the old sessions stay ended.
     world.physician.refresh_from_db()
     world.physician.is_active = True

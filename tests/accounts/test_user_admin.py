@@ -215,7 +215,7 @@ def test_an_admin_deactivates_a_user_whose_sessions_end_at_once(world):
         world.clinic.pk,
         "ok",
     )
-    assert event.detail == {"change": "deactivated", "reason": REASON}
+    assert event.detail == {"change": "deactivated", "reason": REASON, "tokens_revoked": 0}
 
 
 @pytest.mark.parametrize(
@@ -224,7 +224,7 @@ def test_an_admin_deactivates_a_user_whose_sessions_end_at_once(world):
         ("", "Reason: Give the reason for this change."),
         ("   ", "Reason: Give the reason for this change."),
         ("too short", "Reason: Give a reason of at least 10 characters"),
-        ("x" * 201, "Reason: Keep the reason under 200 characters."),
+        ("x" * 201, "Reason: Keep the reason to 200 characters at most."),
     ],
 )
 def test_a_missing_or_bad_reason_is_refused_naming_the_field(world, reason, message):
@@ -239,6 +239,22 @@ def test_a_missing_or_bad_reason_is_refused_naming_the_field(world, reason, mess
     assert fresh(world.nurse).is_active
     assert TOTPDevice.objects.filter(user=world.physician).exists()
     assert not changes(world.nurse) and not changes(world.physician)
+
+
+def test_deactivation_revokes_api_tokens_and_reactivation_does_not_revive_them(world):
+    from prolotrack.api.tokens import token_create
+
+    _, secret = token_create(
+        clinic=world.clinic, name="Lab", user=world.nurse, read_only=True, created_by=None
+    )
+    api = Client()
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
+    assert api.get("/api/v1/patients", **auth).status_code != 401
+    user_deactivate(user=world.nurse, by=world.admin, reason=REASON)
+    assert api.get("/api/v1/patients", **auth).status_code == 401
+    user_reactivate(user=world.nurse, by=world.admin, reason=REASON)
+    assert api.get("/api/v1/patients", **auth).status_code == 401  # a new token is needed
+    assert changes(world.nurse)[0].detail["tokens_revoked"] == 1
 
 
 def test_an_empty_post_is_refused_naming_the_reason(world):

@@ -45,7 +45,7 @@ class AccountChangeForm(forms.Form):
         ),
         error_messages={
             "required": "Give the reason for this change.",
-            "max_length": f"Keep the reason under {ACCOUNT_CHANGE_REASON_MAX} characters.",
+            "max_length": f"Keep the reason to {ACCOUNT_CHANGE_REASON_MAX} characters at most.",
         },
     )
 

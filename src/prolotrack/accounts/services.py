@@ -13,10 +13,12 @@ import enum
 from django.db import transaction
 from django.db.models import F
 from django.http import HttpRequest
+from django.utils import timezone
 from django_otp import devices_for_user
 
 from prolotrack.accounts.models import Role, User
 from prolotrack.accounts.sessions import GENERATION
+from prolotrack.api.models import ApiToken
 from prolotrack.audit.models import Action, Outcome
 from prolotrack.audit.services import audit_record
 
@@ -172,6 +174,11 @@ def _account_change(
                 User.objects.filter(pk=user.pk).update(
                     is_active=False, session_generation=F("session_generation") + 1
                 )
+                # Its API tokens end too: reactivating the account must not bring back a
+                # token that may have leaked (a new one is made on the tokens page).
+                extra["tokens_revoked"] = ApiToken.objects.filter(
+                    user_id=user.pk, revoked_at__isnull=True
+                ).update(revoked_at=timezone.now())
             elif change is AccountChange.REACTIVATE:
                 # The generation stays: sessions ended by the deactivation stay ended.
                 User.objects.filter(pk=user.pk).update(is_active=True)

@@ -36,7 +36,10 @@ class Ended(enum.Enum):
 MESSAGES = {
     Ended.IDLE.value: "You were signed out after 15 minutes without activity. Sign in again.",
     Ended.EXPIRED.value: "You were signed out 12 hours after signing in. Sign in again.",
-    Ended.REVOKED.value: "You were signed out from another device. Sign in again.",
+    Ended.REVOKED.value: (
+        "You were signed out: your sessions were ended from another of your devices or by an "
+        "administrator. Sign in again."
+    ),
 }
 
 

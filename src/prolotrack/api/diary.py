@@ -118,7 +118,7 @@ class EntryAlertOut(Schema):
 class DiaryEntryOut(Schema):
     id: int
     patient_id: int
-    entry_date: dt.date = Field(description="The day the entry is about, in the clinic's zone.")
+    entry_date: dt.date = Field(description="The day the entry is about, in the patient's zone.")
     pain: int = Field(description="Pain now, 0-10: the highest of the treated areas.")
     area_pains: list[AreaPainOut]
     pain_back: bool | None = Field(
@@ -390,7 +390,7 @@ def alert_acknowledge(
     except alert_services.AlertAlreadyAcknowledged:
         failed()
         raise ApiError(
-            409, "already_acknowledged", "This alert was already acknowledged by a colleague."
+            409, "already_acknowledged", "This alert was already acknowledged."
         ) from None
     audit_record(
         request=request,

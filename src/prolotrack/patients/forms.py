@@ -299,7 +299,7 @@ class BreakGlassForm(forms.Form):
                 f"Give a reason of at least {BREAK_GLASS_REASON_MIN} characters that a "
                 "reviewer can check."
             ),
-            "max_length": f"Keep the reason under {BREAK_GLASS_REASON_MAX} characters.",
+            "max_length": f"Keep the reason to {BREAK_GLASS_REASON_MAX} characters at most.",
         },
     )
     next = forms.CharField(required=False, widget=forms.HiddenInput)
