@@ -236,8 +236,24 @@ def test_numbers_read_plainly():
     assert rows["Responders, 30% less pain"]["value"] == "not enough data"
     assert rows["Adverse events"]["basis"] == "no sessions"
     report["immediate"]["mean_change_1min"] = -0.0  # a mean of -0.0001, rounded
+    report["patients"] = 5
     [row] = breakdown_rows({"rows": [{"label": "Knee", "report": report}]})
     assert row["change_1min"] == "0"
+
+
+def test_a_breakdown_row_of_fewer_than_5_patients_shows_no_numbers():
+    """The printed report leaves the clinic: a tiny group's numbers could name its patients."""
+    report = core.outcomes_report(core.Aggregates())
+    report.update(patients=4, sessions=9)
+    report["immediate"]["mean_change_1min"] = 0.7
+    report["relief_days"]["median"] = 3
+    [small] = breakdown_rows({"rows": [{"label": "Cervical spine", "report": report}]})
+    assert small["label"] == "Cervical spine"
+    assert small["patients"] == "fewer than 5"
+    assert "9" not in small.values() and "0.7" not in small.values() and "3" not in small.values()
+    report["patients"] = 5
+    [shown] = breakdown_rows({"rows": [{"label": "Cervical spine", "report": report}]})
+    assert (shown["patients"], shown["sessions"], shown["change_1min"]) == ("5", "9", "0.7")
 
 
 @pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="needs poppler-utils (see README)")

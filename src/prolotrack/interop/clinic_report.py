@@ -177,11 +177,33 @@ def claim_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+# A printed report leaves the clinic; a breakdown row of fewer patients than this shows only
+# that it is small, not its numbers, which a reader who knows those patients could tie to them.
+# prolotrack's own default for shared reports (the dashboard, inside the clinic, shows every
+# row); the report's limits and the README say so.
+SMALL_GROUP_PATIENTS = 5
+
+
 def breakdown_rows(table: dict[str, Any]) -> list[dict[str, str]]:
     out = []
     for row in table["rows"]:
         r = row["report"]
         r30 = r["responders_30"]
+        if r["patients"] < SMALL_GROUP_PATIENTS:
+            hidden = "—"
+            out.append(
+                {
+                    "label": row["label"],
+                    "patients": f"fewer than {SMALL_GROUP_PATIENTS}",
+                    "sessions": hidden,
+                    "responders": "not shown: a small group",
+                    "ci": hidden,
+                    "change_1min": hidden,
+                    "relief": hidden,
+                    "ae_per_100": hidden,
+                }
+            )
+            continue
         out.append(
             {
                 "label": row["label"],
@@ -223,9 +245,10 @@ def limits(report: dict[str, Any]) -> list[str]:
         "Adverse events are those recorded in the chart; events the clinic never heard of are "
         f"missing. Drop-out counts only patients whose first session was at least "
         f"{core.DROP_OUT_DAYS} days before the latest session shown.",
-        "Rows of the breakdowns with few patients vary widely by chance. A group of very few "
-        "patients may let a reader who knows them recognise them: share this report as carefully "
-        "as the clinic's records.",
+        "Rows of the breakdowns with few patients vary widely by chance. A row of fewer than "
+        f"{SMALL_GROUP_PATIENTS} patients shows no numbers, since a reader who knows those "
+        "patients could recognise them; the dashboard shows them inside the clinic. Share this "
+        "report as carefully as the clinic's records.",
     ]
 
 
