@@ -247,6 +247,9 @@ def test_another_patients_entry_is_404_under_this_patient(world, api, audit_log)
     assert error_of(response)["code"] == "not_found"
     [event] = audit_log.since(mark)
     assert (event.action, event.outcome) == ("access_refused", "refused")
+    # Named by the entry and by the patient of the URL, for a search of the trail by patient.
+    assert (event.object_type, event.object_id) == ("diaryentry", str(theirs.pk))
+    assert event.patient_id == world.patient.pk
 
 
 def test_another_clinics_patient_and_entry_are_404(world, api, audit_log):

@@ -20,6 +20,7 @@ from prolotrack.api.schemas import via
 from prolotrack.audit.models import Action, Outcome
 from prolotrack.audit.services import audit_record
 from prolotrack.core.charting import FieldError
+from prolotrack.ops import scoping
 
 
 class ErrorDetail(Schema):
@@ -87,14 +88,26 @@ def _refused(request: HttpRequest, status: int) -> None:
         if name in kwargs:
             object_type, object_id = kind, kwargs[name]
             break
+    # The patient named in the URL too, when it is one of the caller's clinic (the scope's),
+    # so that a search of the clinic's trail by patient finds it.
+    patient_id = _own_clinic_patient(str(kwargs.get("patient_id", "")))
     audit_record(
         request=request,
         action=Action.ACCESS_REFUSED,
         object_type=object_type,
         object_id=object_id,
+        patient_id=patient_id,
         outcome=Outcome.REFUSED,
         detail={**via(request), "status": status},
     )
+
+
+def _own_clinic_patient(value: str) -> int | None:
+    if not value.isdigit() or len(value) > 18 or scoping.current_clinic_id() is None:
+        return None
+    from prolotrack.patients.models import Patient
+
+    return int(value) if Patient.objects.filter(pk=int(value)).exists() else None
 
 
 def _field(loc: Sequence[Any]) -> str:
