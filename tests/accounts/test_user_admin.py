@@ -96,6 +96,19 @@ def test_the_list_shows_the_clinics_staff_with_role_state_second_factor_and_last
     assert "6 accounts" in html
 
 
+def test_an_enrolment_begun_but_not_confirmed_shows_and_can_be_reset(world):
+    """Someone holding a stolen password may have started setting up an app: the admin sees
+    it and can clear it."""
+    TOTPDevice.objects.create(user=world.nurse, name="Half set up", confirmed=False)
+    html = world.client_for(world.admin).get(USERS).content.decode()
+    row = re.search(r'<tr data-account="np">(.*?)</tr>', html, flags=re.S).group(1)
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row))
+    assert "Being set up" in text and "Reset second factor" in text
+    response = world.client_for(world.admin).post(reset_url(world.nurse), {"reason": REASON})
+    assert response.status_code == 302
+    assert not TOTPDevice.objects.filter(user=world.nurse).exists()
+
+
 def test_the_list_is_paginated(world, settings):
     settings.PAGE_SIZE = 5
     for n in range(6):

@@ -17,13 +17,15 @@ def require_clinic_admin(user: User) -> None:
 
 def staff_accounts_for_user(user: User) -> QuerySet[User]:
     """The staff accounts of the administrator's clinic (patients' accounts are not staff),
-    each with `has_second_factor`: a confirmed authenticator app. 403 for everyone else."""
+    each with `has_second_factor`: a confirmed authenticator app, and `enrolment_started`: an
+    app being set up but not yet confirmed (a reset clears it). 403 for everyone else."""
     require_clinic_admin(user)
     confirmed = TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)
+    pending = TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=False)
     return (
         User.objects.filter(clinic_id=user.clinic_id)
         .exclude(role=Role.PATIENT)
-        .annotate(has_second_factor=Exists(confirmed))
+        .annotate(has_second_factor=Exists(confirmed), enrolment_started=Exists(pending))
         .order_by("last_name", "first_name", "username", "pk")
     )
 
