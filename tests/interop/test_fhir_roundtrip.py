@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 
@@ -10,14 +11,25 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from prolotrack.accounts.models import Clinic
+from prolotrack.core.rules import RULES
 from prolotrack.core.triage import SideEffect
 from prolotrack.demo.services import clinic_delete
 from prolotrack.diary.models import DiaryAreaPain, DiaryEntry
 from prolotrack.interop.fhir.export import Scope, bulk_export, patient_bundle, resources
 from prolotrack.interop.fhir.importer import import_fhir
+from prolotrack.interop.fhir.terminology import codes
 from prolotrack.patients.models import Patient
 from prolotrack.treatment.models import AlgometerReading, Injection, Session, TreatmentSeries
-from tests.interop.test_fhir_world import TODAY, load_fhir_clinic, normalize, read_ndjson
+from tests.interop.test_fhir_world import (
+    TODAY,
+    amend,
+    clinician,
+    load_fhir_clinic,
+    normalize,
+    override,
+    read_ndjson,
+    screen,
+)
 
 NAME = "FHIR Test Clinic"
 
@@ -111,9 +123,33 @@ EXAMPLES = int(os.environ.get("PROLOTRACK_FHIR_EXAMPLES", "8"))
     effects=st.lists(st.sampled_from(list(SideEffect)), unique=True, max_size=4),
     areas=st.lists(st.integers(min_value=0, max_value=10), max_size=3),
     note=st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=40).map(str.strip),
+    answers=st.sets(st.sampled_from(sorted(codes("prolotrack-screening")))),
+    amendments=st.lists(
+        st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=30)
+        .map(str.strip)
+        .filter(bool),
+        max_size=3,
+    ),
+    # None: no override; a retired rule's code is kept as text.
+    overridden=st.none()
+    | st.lists(
+        st.sampled_from([*(rule.code for rule in RULES), "red_flag.retired_rule"]),
+        unique=True,
+        max_size=3,
+    ),
 )
 def test_any_small_generated_clinic_round_trips(
-    db, tmp_path_factory, seed, patients, pgic, effects, areas, note
+    db,
+    tmp_path_factory,
+    seed,
+    patients,
+    pgic,
+    effects,
+    areas,
+    note,
+    answers,
+    amendments,
+    overridden,
 ):
     clinic = load_fhir_clinic(patients=patients, seed=seed, name="Property Clinic")
     for session, value in zip(
@@ -136,6 +172,26 @@ def test_any_small_generated_clinic_round_trips(
         DiaryAreaPain(clinic=clinic, entry=entry, series=one, pain=pain)
         for one, pain in zip(series, areas, strict=False)
     )
+    # A screening of the drawn answers, amendments of the latest signed session and an
+    # override of the latest session, besides the test world's.
+    physician = clinician(clinic)
+    questions = codes("prolotrack-screening")
+    screen(
+        patient,
+        physician,
+        dt.datetime.combine(TODAY, dt.time(8), tzinfo=dt.UTC),
+        symptoms=[c for c in answers if questions[c].properties["answers"] == "symptoms"],
+        history=[c for c in answers if questions[c].properties["answers"] == "history"],
+        infection_at_site="infection_at_site" in answers,
+        notes=note,
+    )
+    signed = Session.objects.filter(clinic=clinic, signed_at__isnull=False).order_by("-pk")
+    if (latest := signed.first()) is not None and latest.signed_at is not None:
+        for i, text in enumerate(amendments):
+            amend(latest, physician, latest.signed_at + dt.timedelta(minutes=i + 1), text)
+    if overridden is not None:
+        last = Session.objects.filter(clinic=clinic).order_by("-pk").first()
+        override(last, physician, overridden, f"Reviewed: {note or 'no deficit'}")
     folder = tmp_path_factory.mktemp("roundtrip")
     bulk_export(clinic, folder / "first")
     clinic_delete(clinic)

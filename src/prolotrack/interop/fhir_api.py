@@ -50,7 +50,8 @@ def fhir_patient_everything(request: HttpRequest, patient_id: int) -> dict[str, 
     """Patient, practitioners, organization, conditions, series (CarePlan), sessions
     (Procedure), injections (MedicationAdministration), pain, PGIC, algometer and diary
     observations (with the diary's side effects, note and the pain of each treated area),
-    adverse events and signatures (Provenance)."""
+    intake screenings (Observation), adverse events, signatures and amendments (Provenance)
+    and overridden safety findings (DetectedIssue)."""
     if request.user.role != Role.PATIENT:
         require_clinician(request.user)
     patient = get_patient_for_user(request.user, patient_id)

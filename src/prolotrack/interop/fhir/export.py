@@ -26,12 +26,13 @@ from django.db.models import Prefetch, Q
 from prolotrack.accounts.models import CLINICIAN_ROLES, Clinic, User
 from prolotrack.interop.fhir import mapping as m
 from prolotrack.interop.fhir import terminology as t
-from prolotrack.patients.models import Condition, Patient
+from prolotrack.patients.models import Condition, Patient, Screening
 from prolotrack.treatment.models import (
     AdverseEvent,
     AlgometerReading,
     Injection,
     Session,
+    SessionAmendment,
     TreatmentSeries,
 )
 
@@ -50,6 +51,7 @@ RESOURCE_TYPES = (
     "Observation",
     "AdverseEvent",
     "Provenance",
+    "DetectedIssue",
 )
 
 # How each model reaches its patient, for a one-patient scope.
@@ -61,6 +63,8 @@ _PATIENT_PATH = {
     Injection: "session__series__patient",
     AlgometerReading: "session__series__patient",
     AdverseEvent: "session__series__patient",
+    SessionAmendment: "session__series__patient",
+    Screening: "patient",
 }
 
 
@@ -91,16 +95,21 @@ def _stream(qs: models.QuerySet[Any]) -> Iterator[Any]:
 
 
 def _practitioners(scope: Scope) -> Iterator[User]:
+    """The staff the scope's records name: who performed, signed, amended or overrode a
+    session, or recorded a screening; in a clinic, also every practitioner."""
     users = User.objects.filter(clinic_id=scope.clinic.pk).select_related("practitioner")
+    sessions = scope.rows(Session)
+    named = (
+        Q(pk__in=sessions.values("practitioner_id"))
+        | Q(pk__in=sessions.filter(signed_by__isnull=False).values("signed_by_id"))
+        | Q(pk__in=sessions.filter(override_by__isnull=False).values("override_by_id"))
+        | Q(pk__in=scope.rows(SessionAmendment).values("author_id"))
+        | Q(pk__in=scope.rows(Screening).values("recorded_by_id"))
+    )
     if scope.patient_id is None:
-        users = users.filter(Q(practitioner__isnull=False) | Q(role__in=CLINICIAN_ROLES))
-    else:
-        sessions = scope.rows(Session)
-        users = users.filter(
-            Q(pk__in=sessions.values("practitioner_id"))
-            | Q(pk__in=sessions.filter(signed_by__isnull=False).values("signed_by_id"))
-        )
-    return _stream(users.order_by("pk"))
+        # A user whose role has changed since is still named by the records they wrote.
+        named |= Q(practitioner__isnull=False) | Q(role__in=CLINICIAN_ROLES)
+    return _stream(users.filter(named).order_by("pk"))
 
 
 def _sessions(scope: Scope) -> models.QuerySet[Session]:
@@ -131,8 +140,12 @@ def resources_of(scope: Scope, resource_type: str) -> Iterator[dict[str, Any]]:
         yield from map(m.care_plan, _stream(scope.rows(TreatmentSeries)))
     elif resource_type == "Procedure":
         injections = Prefetch("injections", queryset=Injection.objects.order_by("position", "pk"))
-        for session in _stream(_sessions(scope).prefetch_related(injections)):
-            yield m.procedure(session, session.injections.all())
+        amendments = Prefetch(
+            "amendments", queryset=SessionAmendment.objects.order_by("created_at", "pk")
+        )
+        rows = _sessions(scope).prefetch_related(injections, amendments)
+        for session in _stream(rows):
+            yield m.procedure(session, session.injections.all(), session.amendments.all())
     elif resource_type == "MedicationAdministration":
         rows = scope.rows(Injection).select_related("session__series")
         yield from map(m.medication_administration, _stream(rows))
@@ -144,12 +157,18 @@ def resources_of(scope: Scope, resource_type: str) -> Iterator[dict[str, Any]]:
         diary = diary_model()
         if diary is not None:
             yield from _diary_observations(scope, diary)
+        yield from map(m.screening_observation, _stream(scope.rows(Screening)))
     elif resource_type == "AdverseEvent":
         rows = scope.rows(AdverseEvent).select_related("session__series")
         yield from map(m.adverse_event, _stream(rows))
     elif resource_type == "Provenance":
         signed = _sessions(scope).filter(signed_at__isnull=False)
         yield from map(m.provenance, _stream(signed))
+        yield from map(m.amendment_provenance, _stream(scope.rows(SessionAmendment)))
+    elif resource_type == "DetectedIssue":
+        overridden = _sessions(scope).filter(override_at__isnull=False)
+        for session in _stream(overridden):
+            yield from m.override_issues(session)
     else:
         raise ValueError(f"prolotrack does not export {resource_type!r}")
 
@@ -162,12 +181,23 @@ def resources(scope: Scope) -> Iterator[tuple[str, dict[str, Any]]]:
 
 def without_clinician_notes(kind: str, resource: dict[str, Any]) -> dict[str, Any]:
     """``resource`` without what only practitioners read: the notes of conditions, sessions
-    and adverse events, and injection lots (as on the pages, a patient never sees them), nor
-    the staff's sign-in names."""
+    (their amendments included), screenings and adverse events, the reasons of overrides, and
+    injection lots (as on the pages, a patient never sees them), nor the staff's sign-in
+    names. Who amended or overrode, and when, stays."""
     if kind == "Practitioner":
         resource.pop("identifier", None)
     elif kind in ("Condition", "Procedure"):
         resource.pop("note", None)
+    elif kind == "Observation" and resource["id"].startswith("screening-"):
+        resource.pop("note", None)  # the diary's note is the patient's own: it stays
+    elif kind == "DetectedIssue":
+        reason = t.extension_url("override-reason")
+        for mitigation in resource.get("mitigation", []):
+            kept = [e for e in mitigation.get("extension", []) if e.get("url") != reason]
+            if kept:
+                mitigation["extension"] = kept
+            else:
+                mitigation.pop("extension", None)
     elif kind == "MedicationAdministration":
         for contained in resource.get("contained", []):
             contained.pop("batch", None)

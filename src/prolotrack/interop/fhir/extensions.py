@@ -144,6 +144,16 @@ EXTENSIONS: dict[str, ExtensionDef] = {
             ("AdverseEvent",),
             type="string",
         ),
+        ExtensionDef(
+            "override-reason",
+            "Reason for the override",
+            "Why the physician went ahead with the session despite the finding that blocks it "
+            "(DOMAIN 3.2, software rule: a hard stop until a clinician documents the referral "
+            "or override), as the physician wrote it. FHIR R4 has no text on a mitigation; R5 "
+            "adds DetectedIssue.mitigation.note for it. Left out of the patient's own copy.",
+            ("DetectedIssue.mitigation",),
+            type="string",
+        ),
     )
 }
 

@@ -41,15 +41,17 @@ from prolotrack.core.charting import (
     check_pain,
     check_reading,
 )
+from prolotrack.core.rules.vocabulary import History, Symptom
 from prolotrack.core.triage import SideEffect
 from prolotrack.interop.fhir import mapping as m
 from prolotrack.interop.fhir import terminology as t
 from prolotrack.interop.fhir.export import RESOURCE_TYPES, diary_model
 from prolotrack.outcomes.summary import session_outcomes_refresh
-from prolotrack.patients.models import Condition, Patient, Sex
+from prolotrack.patients.models import Condition, Patient, Screening, Sex
 from prolotrack.treatment.models import (
     AdverseEvent,
     Session,
+    SessionAmendment,
     TreatmentSeries,
 )
 from prolotrack.treatment.services import injection_rows, reading_rows
@@ -62,6 +64,8 @@ MAX_LINE_BYTES = 1 * MIB
 # JSON nested deeper than this is not a FHIR resource prolotrack writes.
 MAX_DEPTH = 40
 BATCH = 500
+# The longest screening note the screening form takes (patients.services.screening_record).
+SCREENING_NOTES_MAX = 5000
 
 _ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 _REF = re.compile(r"([A-Za-z]+)/([A-Za-z0-9\-.]{1,64})")
@@ -73,6 +77,17 @@ UCUM_ENTERED_UNIT = {v: k for k, v in m.ENTERED_UNIT_UCUM.items()}
 
 class FhirImportError(Exception):
     """Nothing was imported; the message names the file, the resource and the path."""
+
+
+@dataclass(frozen=True)
+class AmendmentNote:
+    """An amendment read from a Procedure's notes, waiting for the Provenance that records it."""
+
+    res: Res
+    path: str  # "note[1]"
+    author_id: int
+    at: dt.datetime
+    text: str
 
 
 @dataclass(frozen=True)
@@ -415,6 +430,12 @@ class Importer:
         # read: the entry's resource and row, the path of the reference, and the series its
         # areas read so far name.
         self.diary_members: dict[str, tuple[Res, models.Model, str, set[int]]] = {}
+        # The amendments in each session's notes (by session), until their Provenances claim
+        # them; and the Provenances that did, to check at the end that the session is signed.
+        self.amendment_notes: dict[int, list[AmendmentNote]] = {}
+        self.amended: list[tuple[Res, int]] = []
+        # The first DetectedIssue of each overridden session, and the override it holds.
+        self.overrides: dict[int, tuple[str, tuple[Any, ...]]] = {}
 
     # -- driver
 
@@ -451,7 +472,31 @@ class Importer:
                 path,
                 f"Observation/{member} is not in the import (a reference to a missing resource)",
             )
-        fields = ["pain_before", "pain_after", "pgic", "signed_at", "signed_by_id"]
+        for notes in self.amendment_notes.values():
+            for note in notes:
+                note.res.fail(
+                    note.path,
+                    "no Provenance records this amendment (a Provenance with activity UPDATE "
+                    "targeting this Procedure, by the same author at the same time)",
+                )
+        for res, session_id in self.amended:
+            if "signed_at" not in self.session_updates.get(session_id, {}):
+                res.fail(
+                    "target[0].reference",
+                    f"{res.get('target[0].reference')} is not signed (no Provenance records its "
+                    "signature): only a signed session is amended",
+                )
+        fields = [
+            "pain_before",
+            "pain_after",
+            "pgic",
+            "signed_at",
+            "signed_by_id",
+            "override_reason",
+            "override_by_id",
+            "override_at",
+            "override_codes",
+        ]
         updates = list(self.session_updates.items())
         for start in range(0, len(updates), BATCH):
             chunk = dict(updates[start : start + BATCH])
@@ -475,6 +520,11 @@ class Importer:
         # An area's pain refers to its diary entry, which may be in the same batch.
         for model in sorted(by_model, key=lambda model: model is self.diary_area):
             model._default_manager.bulk_create(by_model[model], batch_size=BATCH)
+        if amendments := by_model.get(SessionAmendment):
+            # Its created_at is set on insert (auto_now_add): put back the time recorded.
+            for row in amendments:
+                row.created_at = row._recorded  # type: ignore[attr-defined]
+            SessionAmendment.objects.bulk_update(amendments, ["created_at"], batch_size=BATCH)
         for res, row in self.pending:
             self.ids[res.kind][res.id] = row.pk
             if res.kind == "CarePlan":
@@ -482,6 +532,8 @@ class Importer:
                 self.series_region[row.pk] = row.region  # type: ignore[attr-defined]
             elif res.kind == "Procedure":
                 self.patient_of["Procedure"][row.pk] = row._patient_id  # type: ignore[attr-defined]
+                if notes := row._amendments:  # type: ignore[attr-defined]
+                    self.amendment_notes[row.pk] = notes
             elif res.kind == "Condition":
                 self.condition_patient[row.pk] = row.patient_id  # type: ignore[attr-defined]
         self.pending = []
@@ -686,15 +738,48 @@ class Importer:
         patient_id = self.ref(res, "subject.reference", "Patient")
         if self.patient_of["CarePlan"][series_id] != patient_id:
             res.fail("subject", f"not the patient of {res.get('basedOn[0].reference')}")
+        notes, amendments = self._procedure_notes(res)
         row = Session(
             clinic=self.clinic,
             series_id=series_id,
             performed_at=res.instant("performedDateTime"),
             practitioner_id=self.ref(res, "performer[0].actor.reference", "Practitioner"),
-            notes=res.text("note[0].text", required=False),
+            notes=notes,
         )
         row._patient_id = patient_id  # type: ignore[attr-defined]
+        row._amendments = amendments  # type: ignore[attr-defined]
         self.pending.append((res, row))
+
+    def _procedure_notes(self, res: Res) -> tuple[str, list[AmendmentNote]]:
+        """The session's own note (a first note without author and time) and its amendments
+        (notes with both, each recorded by a Provenance read later)."""
+        notes = res.get("note")
+        if notes is None:
+            return "", []
+        if not isinstance(notes, list):
+            res.fail("note", "expected a list")
+        own = ""
+        amendments = []
+        for i, note in enumerate(notes):
+            path = f"note[{i}]"
+            if not isinstance(note, dict):
+                res.fail(path, "expected an Annotation")
+            text = res.text(f"{path}.text")
+            if "time" not in note and "authorReference" not in note:
+                if i:
+                    res.fail(
+                        path,
+                        "the session's own note comes first; an amendment has an authorReference "
+                        "and a time",
+                    )
+                own = text
+                continue
+            if "authorString" in note:
+                res.fail(f"{path}.authorString", "an amendment's author is a Practitioner")
+            author = self.ref(res, f"{path}.authorReference.reference", "Practitioner")
+            assert author is not None
+            amendments.append(AmendmentNote(res, path, author, res.instant(f"{path}.time"), text))
+        return own, amendments
 
     def _medicationadministration(self, res: Res) -> None:
         assert self.clinic is not None
@@ -761,6 +846,8 @@ class Importer:
                 f"Observation/{entry.id} lists it in {path.split('.')[0]}, but it is not the "
                 "pain of a treated area (a pain score with basedOn, a CarePlan)",
             )
+        if code == "intake-screening":
+            return self._screening(res)
         if diary:
             return self._diary(res)
         session_id = self.ref(res, "partOf[0].reference", "Procedure")
@@ -786,7 +873,11 @@ class Importer:
         elif code == "ppt":
             self._reading(res, session_id)
         else:
-            res.fail("code", "prolotrack imports pain (LOINC 72514-3), ppt and pgic observations")
+            res.fail(
+                "code",
+                "prolotrack imports pain (LOINC 72514-3), ppt, pgic and intake-screening "
+                "observations",
+            )
 
     def _reading(self, res: Res, session_id: int) -> None:
         assert self.clinic is not None
@@ -966,7 +1057,109 @@ class Importer:
         )
         self.pending.append((res, row))
 
+    def _screening(self, res: Res) -> None:
+        """An intake screening: the answer to each question of prolotrack-screening. A question
+        without a component was not answered yes (prolotrack stores the yes answers)."""
+        patient_id = self.ref(res, "subject.reference", "Patient")
+        performers = res.get("performer")
+        if not isinstance(performers, list) or len(performers) != 1:
+            res.fail("performer", "required: the practitioner who recorded the screening")
+        recorded_by = self.ref(res, "performer[0].reference", "Practitioner")
+        answers: dict[str, bool] = {}
+        for i, _ in enumerate(res.get("component") or []):
+            path = f"component[{i}]"
+            question = res.code(f"{path}.code", "prolotrack-screening")
+            if question in answers:
+                res.fail(f"{path}.code", f"{question!r} is answered twice")
+            answers[question] = res.boolean(f"{path}.valueBoolean")
+        notes = res.get("note") or []
+        if not isinstance(notes, list) or len(notes) > 1:
+            res.fail("note", "a screening has one note")
+        note = res.text("note[0].text") if notes else ""
+        if len(note) > SCREENING_NOTES_MAX:
+            res.fail("note[0].text", f"at most {SCREENING_NOTES_MAX} characters")
+        row = Screening(
+            clinic=self.clinic,
+            patient_id=patient_id,
+            recorded_at=res.instant("effectiveDateTime"),
+            recorded_by_id=recorded_by,
+            symptoms=[s.value for s in Symptom if answers.get(s.value)],
+            history=[h.value for h in History if answers.get(h.value)],
+            infection_at_site=answers.get(t.SCREENING_SITE, False),
+            notes=note,
+        )
+        self.pending.append((res, row))
+
+    def _detectedissue(self, res: Res) -> None:
+        """A finding a physician overrode to save a session: the finding, and the override
+        (who, when, why) as the mitigation. A session's findings share one override."""
+        session_id = self.ref(res, "implicated[0].reference", "Procedure")
+        assert session_id is not None
+        if len(res.get("implicated") or []) != 1:
+            res.fail("implicated", "expected one reference: the overridden session's Procedure")
+        patient_id = self.ref(res, "patient.reference", "Patient")
+        if self.patient_of["Procedure"][session_id] != patient_id:
+            res.fail("patient", f"not the patient of {res.get('implicated[0].reference')}")
+        code = res.code("code", "prolotrack-rule", required=False)
+        if code:
+            rule = t.codes("prolotrack-rule")[code]
+            expected = m.ISSUE_SEVERITY[rule.properties["severity"]]
+            if res.get("severity") != expected:
+                res.fail("severity", f"expected {expected}, the severity of {code}")
+        elif res.get("code") is not None:
+            # A rule the catalog no longer holds, kept by its code.
+            code = res.text("code.text")
+        mitigations = res.get("mitigation")
+        if not isinstance(mitigations, list) or len(mitigations) != 1:
+            res.fail("mitigation", "required: one mitigation, the physician's override")
+        actions = res.get("mitigation[0].action.coding") or []
+        if not any(
+            isinstance(c, dict)
+            and (c.get("system"), c.get("code")) == (m.OVERRIDE_ACTION["system"], "1")
+            for c in actions
+        ):
+            res.fail(
+                "mitigation[0].action",
+                f"required: {m.OVERRIDE_ACTION['system']} code 1 (Therapy Appropriate), the "
+                "physician's override",
+            )
+        ext = res.extension("override-reason", res.get("mitigation[0]"))
+        where = "mitigation[0].extension(override-reason)"
+        if ext is None:
+            res.fail(where, "required: why the physician went ahead")
+        reason = ext.get("valueString")
+        if not isinstance(reason, str) or not reason.strip():
+            res.fail(f"{where}.valueString", "required text")
+        override = (
+            res.instant("mitigation[0].date"),
+            self.ref(res, "mitigation[0].author.reference", "Practitioner"),
+            reason,
+        )
+        updates = self.session_updates.setdefault(session_id, {})
+        first = self.overrides.get(session_id)
+        if first is None:
+            self.overrides[session_id] = (res.id, override)
+            updates["override_at"], updates["override_by_id"], updates["override_reason"] = override
+            updates["override_codes"] = [code] if code else []
+            return
+        first_id, first_override = first
+        if override != first_override:
+            res.fail(
+                "mitigation[0]",
+                f"not the override of DetectedIssue/{first_id} on the same Procedure (a "
+                "session has one override: the same author, date and reason)",
+            )
+        if not code or not updates["override_codes"]:
+            res.fail(
+                "code",
+                f"required, as the session has several DetectedIssues (DetectedIssue/{first_id}): "
+                "the finding overridden",
+            )
+        updates["override_codes"].append(code)
+
     def _provenance(self, res: Res) -> None:
+        if res.get("activity") is not None:
+            return self._amendment(res)
         session_id = self.ref(res, "target[0].reference", "Procedure")
         assert session_id is not None
         updates = self.session_updates.setdefault(session_id, {})
@@ -974,6 +1167,46 @@ class Importer:
             res.fail("target[0]", "the session is already signed")
         updates["signed_at"] = res.instant("recorded")
         updates["signed_by_id"] = self.ref(res, "agent[0].who.reference", "Practitioner")
+
+    def _amendment(self, res: Res) -> None:
+        """The Provenance of an amendment: it claims the note of its Procedure with the same
+        author and time, which becomes the amendment."""
+        if not any(
+            isinstance(c, dict)
+            and (c.get("system"), c.get("code")) == (m.AMEND_ACTIVITY["system"], "UPDATE")
+            for c in res.get("activity.coding") or []
+        ):
+            res.fail(
+                "activity",
+                f"expected {m.AMEND_ACTIVITY['system']} code UPDATE (an amendment), or no "
+                "activity (a signature)",
+            )
+        if len(res.get("target") or []) != 1:
+            res.fail("target", "expected one reference: the amended session's Procedure")
+        session_id = self.ref(res, "target[0].reference", "Procedure")
+        assert session_id is not None
+        author = self.ref(res, "agent[0].who.reference", "Practitioner")
+        recorded = res.instant("recorded")
+        notes = self.amendment_notes.get(session_id, [])
+        for i, note in enumerate(notes):
+            if (note.author_id, note.at) == (author, recorded):
+                del notes[i]
+                break
+        else:
+            res.fail(
+                "target[0].reference",
+                f"{res.get('target[0].reference')} has no amendment by "
+                f"{res.get('agent[0].who.reference')} at {res.get('recorded')} (a note with "
+                "that authorReference and time)",
+            )
+        if not notes:
+            self.amendment_notes.pop(session_id, None)
+        row = SessionAmendment(
+            clinic=self.clinic, session_id=session_id, author_id=author, text=note.text
+        )
+        row._recorded = recorded  # type: ignore[attr-defined]
+        self.amended.append((res, session_id))
+        self.pending.append((res, row))
 
 
 def import_fhir(

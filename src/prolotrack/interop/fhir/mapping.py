@@ -16,12 +16,13 @@ from typing import Any
 from prolotrack.accounts.models import Clinic, User
 from prolotrack.core.catalog import Modality
 from prolotrack.interop.fhir import terminology as t
-from prolotrack.patients.models import Condition, Patient
+from prolotrack.patients.models import Condition, Patient, Screening
 from prolotrack.treatment.models import (
     AdverseEvent,
     AlgometerReading,
     Injection,
     Session,
+    SessionAmendment,
     TreatmentSeries,
 )
 
@@ -42,6 +43,10 @@ ACTIVITY_STATUS = {
 }
 PROCEDURE_CODE = {"neural": "neural-prolotherapy", "classic": "classic-prolotherapy"}
 SESSION_PHASES = {"pain_before": "baseline", "pain_after": "15min"}
+# DetectedIssue.severity of a rule's finding, by the rule's severity.
+ISSUE_SEVERITY = {"block": "high", "warn": "moderate", "info": "low"}
+AMEND_ACTIVITY = {"system": t.DATA_OPERATION, "code": "UPDATE", "display": "revise"}
+OVERRIDE_ACTION = {"system": t.ACT_CODE, "code": "1", "display": "Therapy Appropriate"}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -293,8 +298,17 @@ def care_plan(s: TreatmentSeries) -> dict[str, Any]:
 # Sessions: the procedure, what was injected, what was measured, who signed
 
 
-def procedure(session: Session, injections: Iterable[Injection]) -> dict[str, Any]:
-    """One session as a Procedure; ``session.series`` must be loaded."""
+def procedure(
+    session: Session,
+    injections: Iterable[Injection],
+    amendments: Iterable[SessionAmendment] = (),
+) -> dict[str, Any]:
+    """One session as a Procedure; ``session.series`` must be loaded.
+
+    The session's note is the first ``note``, as written; each amendment follows it, in the
+    order written, as an Annotation with its author and time (the original note stays as it
+    was signed). Each amendment also has a Provenance (``amendment_provenance``).
+    """
     series = session.series
     code = PROCEDURE_CODE[series.modality]
     out: dict[str, Any] = {
@@ -321,8 +335,17 @@ def procedure(session: Session, injections: Iterable[Injection]) -> dict[str, An
             sites.append((injection.site, injection.side))
     if sites:
         out["bodySite"] = [body_site("prolotrack-site", site, side) for site, side in sites]
-    if session.notes:
-        out["note"] = [{"text": session.notes}]
+    notes: list[dict[str, Any]] = [{"text": session.notes}] if session.notes else []
+    notes += [
+        {
+            "authorReference": practitioner_ref(a.author_id),
+            "time": instant(a.created_at),
+            "text": a.text,
+        }
+        for a in amendments
+    ]
+    if notes:
+        out["note"] = notes
     return out
 
 
@@ -630,3 +653,104 @@ def provenance(session: Session) -> dict[str, Any]:
             }
         ],
     }
+
+
+def amendment_provenance(a: SessionAmendment) -> dict[str, Any]:
+    """An amendment of a signed session: who revised the Procedure, and when.
+
+    The amendment's text is on the Procedure, as a note with the same author and time.
+    """
+    return {
+        "resourceType": "Provenance",
+        "id": rid("amendment", a.pk),
+        "target": [procedure_ref(a.session_id)],
+        "recorded": instant(a.created_at),
+        "activity": {"coding": [{**AMEND_ACTIVITY}]},
+        "agent": [
+            {
+                "type": {
+                    "coding": [
+                        {"system": t.PROVENANCE_AGENT, "code": "author", "display": "Author"}
+                    ]
+                },
+                "who": practitioner_ref(a.author_id),
+            }
+        ],
+    }
+
+
+def override_issues(session: Session) -> list[dict[str, Any]]:
+    """A physician's override of the findings that blocked a session: one DetectedIssue per
+    finding overridden, each implicating the session's Procedure, with the override as its
+    mitigation (who, when, and why). ``session.series`` must be loaded.
+
+    A finding is coded in ``prolotrack-rule``; a code the rule catalog no longer holds is kept
+    as text, so that nothing recorded is lost.
+    """
+    if session.override_at is None or session.override_by_id is None:
+        return []
+    rules = t.codes("prolotrack-rule")
+    found: list[str | None] = list(session.override_codes or []) or [None]
+    out = []
+    for i, code in enumerate(found, start=1):
+        issue: dict[str, Any] = {
+            "resourceType": "DetectedIssue",
+            "id": f"override-{session.pk}-{i}",
+            "status": "final",
+        }
+        rule = rules.get(code) if code else None
+        if rule is not None:
+            issue["code"] = {
+                "coding": [t.coding("prolotrack-rule", rule.code)],
+                "text": rule.display,
+            }
+            issue["severity"] = ISSUE_SEVERITY[rule.properties["severity"]]
+        elif code:
+            issue["code"] = {"text": code}
+        issue |= {
+            "patient": patient_ref(session.series.patient_id),
+            "implicated": [procedure_ref(session.pk)],
+            "mitigation": [
+                {
+                    "extension": [
+                        {
+                            "url": t.extension_url("override-reason"),
+                            "valueString": session.override_reason,
+                        }
+                    ],
+                    "action": {
+                        "coding": [{**OVERRIDE_ACTION}],
+                        "text": "Overridden by a physician",
+                    },
+                    "date": instant(session.override_at),
+                    "author": practitioner_ref(session.override_by_id),
+                }
+            ],
+        }
+        out.append(issue)
+    return out
+
+
+def screening_observation(s: Screening) -> dict[str, Any]:
+    """One intake screening: every question asked (``prolotrack-screening``) as a component,
+    true for yes and false for no; the practitioner who recorded it; the notes."""
+    yes = {*s.symptoms, *s.history}
+    if s.infection_at_site:
+        yes.add(t.SCREENING_SITE)
+    obs: dict[str, Any] = {
+        "resourceType": "Observation",
+        "id": rid("screening", s.pk),
+        "status": "final",
+        "category": _category("survey", "Survey"),
+        "code": concept("prolotrack-observation", "intake-screening"),
+        "subject": patient_ref(s.patient_id),
+        "effectiveDateTime": instant(s.recorded_at),
+        "performer": [practitioner_ref(s.recorded_by_id)],
+    }
+    if s.notes:
+        obs["note"] = [{"text": s.notes}]
+    obs["component"] = [
+        {"code": concept("prolotrack-screening", code), "valueBoolean": code in yes}
+        for code in t.codes("prolotrack-screening")
+    ]
+    return obs

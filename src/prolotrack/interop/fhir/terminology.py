@@ -5,9 +5,12 @@ score, UCUM for units, HL7's terminology for statuses and categories, SNOMED CT 
 laterality qualifiers (left, right) that every FHIR laterality value set carries. Nothing else
 in the catalog has a verified SNOMED CT or LOINC code, so injection sites, regions, phases,
 modalities, adverse-event categories, solution components, the pressure-pain threshold, the
-PGIC and the diary's side effects are coded in prolotrack's code systems below, generated from
-the catalog data and the model enums, and published at ``/interop/fhir/CodeSystem/<name>`` and
-``/interop/fhir/ValueSet/<name>`` under canonical URLs beginning with ``BASE``.
+PGIC, the diary's side effects, the intake screening's questions and the safety rules are coded
+in prolotrack's code systems below, generated from the catalog data, the rule catalog and the
+model enums, and published at ``/interop/fhir/CodeSystem/<name>`` and
+``/interop/fhir/ValueSet/<name>`` under canonical URLs beginning with ``BASE``. HL7's own codes
+name what FHIR defines: an amendment's activity (v3 DataOperation UPDATE) and a physician's
+override of a finding (v3 ActCode 1, "Therapy Appropriate").
 
 The catalog is a draft for clinical review, so the code systems are published as ``draft``.
 """
@@ -38,6 +41,10 @@ AE_SERIOUSNESS = "http://terminology.hl7.org/CodeSystem/adverse-event-seriousnes
 AE_OUTCOME = "http://terminology.hl7.org/CodeSystem/adverse-event-outcome"
 PROVENANCE_AGENT = "http://terminology.hl7.org/CodeSystem/provenance-participant-type"
 SIGNATURE_TYPE = "urn:iso-astm:E1762-95:2013"
+# Provenance.activity of an amendment: HL7 v3 DataOperation UPDATE ("revise").
+DATA_OPERATION = "http://terminology.hl7.org/CodeSystem/v3-DataOperation"
+# DetectedIssue.mitigation.action of an override: HL7 v3 ActCode 1, "Therapy Appropriate".
+ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 # HCPCS Level II, whose M0076 describes prolotherapy (DOMAIN 4.6, a US billing code).
 HCPCS = "http://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets"
 
@@ -160,6 +167,11 @@ OBSERVATIONS = {
         "Pain back to its pre-session level",
         "The diary's answer: is the pain back to where it was before the last session?",
     ),
+    "intake-screening": (
+        "Intake screening for red flags and contraindications",
+        "The answers of one intake screening (DOMAIN 2.3, 3): each question of "
+        "prolotrack-screening as a component, true for yes and false for no.",
+    ),
     "side-effect": (
         "Side effect reported in the diary",
         "A side effect or symptom the patient reported in a diary entry, coded in "
@@ -211,6 +223,61 @@ def _side_effects() -> tuple[Concept, ...]:
         Concept(s.value, SIDE_EFFECTS[s], f'The diary asks: "{SIDE_EFFECT_LABELS[s]}"')
         for s in SideEffect
     )
+
+
+def _rule_display(code: str) -> str:
+    """ "red_flag.cauda_equina" -> "Red flag: cauda equina"."""
+    kind, _, name = code.partition(".")
+    return f"{kind.replace('_', ' ').capitalize()}: {name.replace('_', ' ')}"
+
+
+def _rules() -> tuple[Concept, ...]:
+    # Every rule of the safety checks, so that a finding a session was saved despite (an
+    # override) is coded whatever rule raised it; a new rule is a new code.
+    from prolotrack.core.rules import RULES
+
+    sources = load_catalog().sources
+    return tuple(
+        Concept(
+            rule.code,
+            _rule_display(rule.code),
+            sources[rule.source].citation if rule.source in sources else rule.source,
+            {"kind": rule.kind.value, "severity": rule.severity.value, "source": rule.source},
+        )
+        for rule in RULES
+    )
+
+
+# The intake screening's questions: the core vocabulary's symptoms and history items, and
+# infection at the injection site, with the model field each answer is stored in.
+SCREENING_SITE = "infection_at_site"
+
+
+def _screening_questions() -> tuple[Concept, ...]:
+    from prolotrack.core.rules.vocabulary import History, Symptom
+    from prolotrack.patients.forms import SCREENING_GROUPS
+
+    asked = {q.code: q.label for group in SCREENING_GROUPS for q in group.questions}
+    # Every question the form asks; one without its wording there fails here (KeyError).
+    out = [
+        Concept(
+            member.value,
+            member.label[0].upper() + member.label[1:],
+            f'The screening asks: "{asked[member.value]}"',
+            {"answers": field},
+        )
+        for field, enum in (("symptoms", Symptom), ("history", History))
+        for member in enum
+    ]
+    out.append(
+        Concept(
+            SCREENING_SITE,
+            "Infection at the injection site",
+            f'The screening asks: "{asked["yes"]}"',
+            {"answers": SCREENING_SITE},
+        )
+    )
+    return tuple(out)
 
 
 def _plain(values: Mapping[str, Any]) -> Callable[[], tuple[Concept, ...]]:
@@ -319,6 +386,26 @@ CODE_SYSTEMS: dict[str, CodeSystemDef] = {
             "Certifications that extend a practitioner's scope (DOMAIN 6).",
             _certifications,
         ),
+        CodeSystemDef(
+            "prolotrack-rule",
+            "prolotrack safety rules",
+            "The rules of prolotrack's safety checks of an injection plan (red flags, "
+            "contraindications, allergies, dose limits, scope of practice, intervals, solutions, "
+            "sites and series), each with its kind, its severity (block, warn, info) and the "
+            "section of the domain reference it rests on. A physician may override the findings "
+            "that block (DOMAIN 3.2, software rule); those are exported as DetectedIssues.",
+            _rules,
+            {"kind": "code", "severity": "code", "source": "code"},
+        ),
+        CodeSystemDef(
+            "prolotrack-screening",
+            "prolotrack intake screening questions",
+            "The yes/no questions of the intake screening: red-flag symptoms and history "
+            "(DOMAIN 3.1, 3.2) and infection at the injection site (DOMAIN 2.3). The property "
+            "answers names where prolotrack stores the answer.",
+            _screening_questions,
+            {"answers": "code"},
+        ),
     )
 }
 
@@ -330,8 +417,10 @@ EXTERNAL_CODES: dict[str, frozenset[str]] = {
     CONDITION_CATEGORY: frozenset({"problem-list-item"}),
     AE_SERIOUSNESS: frozenset({"serious", "non-serious"}),
     AE_OUTCOME: frozenset({"resolved", "ongoing"}),
-    PROVENANCE_AGENT: frozenset({"attester"}),
+    PROVENANCE_AGENT: frozenset({"attester", "author"}),
     SIGNATURE_TYPE: frozenset({"1.2.840.10065.1.12.1.1"}),
+    DATA_OPERATION: frozenset({"UPDATE"}),
+    ACT_CODE: frozenset({"1"}),
     HCPCS: frozenset({"M0076"}),
     UCUM: frozenset({"{score}", "kPa", "kgf/cm2", "N/cm2", "mL", "kg", "g", "%"}),
 }
@@ -476,6 +565,8 @@ REQUIRED_CODES: dict[tuple[str, str], frozenset[str]] = {
     ("CarePlan", "activity.detail.kind"): frozenset({"Procedure"}),
     ("CarePlan", "activity.detail.scheduledTiming.repeat.periodUnit"): frozenset({"d"}),
     ("AdverseEvent", "actuality"): frozenset({"actual"}),
+    ("DetectedIssue", "status"): frozenset({"final"}),
+    ("DetectedIssue", "severity"): frozenset({"high", "moderate", "low"}),
     ("Bundle", "type"): frozenset({"searchset", "collection"}),
     ("Bundle", "entry.search.mode"): frozenset({"match", "include"}),
 }
