@@ -9,7 +9,8 @@ stream, with its proportional patients, sessions, adverse events and diary entri
 bulk into a fresh database, with the per-session outcome summary built as the write path builds
 it. Loading is not timed. Then a fresh process (so memory is the computation's, after start-up)
 times ``outcomes_compute`` for the whole registry, the same function the CLI and the dashboard
-call, and the dashboard page itself.
+call, the dashboard page itself, and the page's breakdown table (its own request, which the
+page's script sends once the page is shown).
 
 DuckDB is the floor: the same base rows (sessions with their local dates, readings, diary,
 adverse events) copied into DuckDB tables, and DuckDB computing the same numbers from them: the
@@ -17,9 +18,10 @@ per-session summary from the raw readings and diary (window functions and a rang
 the very statements ``outcomes_compute`` runs. Its numbers are checked against ours on each run.
 
 One JSON line per size and engine: readings, engine, seconds (median of 3 runs), duckdb_seconds,
-ratio, peak_rss_mb (the timing process's peak resident memory), plus dashboard_seconds and the
-row counts beside them. PostgreSQL runs when DATABASE_URL or --pg-url names a database; it is
-emptied (its tables dropped) before each size: give it a database of its own.
+ratio, peak_rss_mb (the timing process's peak resident memory), plus dashboard_seconds,
+breakdown_seconds and the row counts beside them. PostgreSQL runs when DATABASE_URL or --pg-url
+names a database; it is emptied (its tables dropped) before each size: give it a database of its
+own.
 """
 
 from __future__ import annotations
@@ -197,6 +199,13 @@ def _time(readings: int, engine: str, data_dir: Path) -> dict[str, Any]:
         response = client.get("/outcomes/")
         page.append(time.perf_counter() - started)
         assert response.status_code == 200, response.status_code
+    # The breakdown table, which the page's script asks for once the page is shown.
+    breakdown = []
+    for _ in range(RUNS):
+        started = time.perf_counter()
+        response = client.get("/outcomes/breakdown/", headers={"X-Requested-With": "fetch"})
+        breakdown.append(time.perf_counter() - started)
+        assert response.status_code == 200, response.status_code
 
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     duck_seconds, duck_report = _duckdb(clinic.pk, data_dir)
@@ -210,6 +219,7 @@ def _time(readings: int, engine: str, data_dir: Path) -> dict[str, Any]:
         "ratio": round(median / duck_seconds, 2),
         "peak_rss_mb": round(rss_mb, 1),
         "dashboard_seconds": round(statistics.median(page), 4),
+        "breakdown_seconds": round(statistics.median(breakdown), 4),
         "target_readings": readings,
         "sessions": Session.objects.count(),
         "patients": report["patients"],

@@ -72,6 +72,7 @@ AUDITED = {
     "treatment:adverse_event_add": ("POST", "create"),
     "interop:patient_report": ("POST", "print"),
     "outcomes:dashboard": ("GET", "list"),
+    "outcomes:breakdown": ("GET", "list"),
     "outcomes:export": ("GET", "export"),
     "outcomes:report": ("POST", "print"),
     "outcomes:progress": ("GET", "read"),

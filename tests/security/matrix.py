@@ -230,6 +230,9 @@ MATRIX: dict[str, dict[str, str]] = {
     "outcomes:dashboard": {"GET": "login 403 ok ok ok 403 ok ok ok ok", "POST": ALL_405},
     "outcomes:export": {"GET": "login 403 ok ok ok 403 ok ok ok ok", "POST": ALL_405},
     "outcomes:progress": {"GET": "login 403 ok ok ok 403 403 403 404 403", "POST": ALL_405},
+    # -- the dashboard's breakdown table (outcomes.views.dashboard_breakdown), loaded after the
+    # page: the dashboard's roles, each for their own clinic's aggregates ------------------
+    "outcomes:breakdown": {"GET": "login 403 ok ok ok 403 ok ok ok ok", "POST": ALL_405},
     # -- the clinic's outcome report (PDF, interop.clinic_report_views): the dashboard's
     # roles, each for their own clinic's aggregates; a POST (the empty form: no filters) ------
     "outcomes:report": {"GET": ACCOUNT_405, "POST": "login 403 ok ok ok 403 ok ok ok ok"},
